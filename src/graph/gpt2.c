@@ -1,0 +1,210 @@
+/* The GPT-2 forward pass, written as the stages split inference needs: embed, run layers
+ * [a, b) on a hidden state, final norm, head. Shapes: T tokens, C = n_embd, H heads of
+ * D = C / H, I = n_inner, V = vocab. All buffers live in the context, sized once. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/kernels.h"
+#include "model/model.h"
+#include "util/error.h"
+
+struct seam_context {
+    const seam_model *m;
+    const seam_kernels *k;
+    int n_ctx, max_batch;
+    float *kcache, *vcache; /* [local layer][n_ctx][C] */
+    float *xn;     /* [Tm, C] normed input of a sublayer */
+    float *qkv;    /* [Tm, 3C] */
+    float *att;    /* [Tm, C] attention output before projection */
+    float *tmp;    /* [Tm, C] sublayer output before the residual add */
+    float *mlp;    /* [Tm, I] */
+    float *scores; /* [n_ctx] */
+    float *hidden; /* [Tm, C] for seam_forward */
+};
+
+static void *alloc_floats(size_t n) {
+    /* 64-byte alignment keeps every row start friendly to 512-bit loads. */
+    size_t bytes = (n * sizeof(float) + 63) / 64 * 64;
+    void *p = aligned_alloc(64, bytes ? bytes : 64);
+    if (p) memset(p, 0, bytes ? bytes : 64);
+    return p;
+}
+
+void seam_context_free(seam_context *c) {
+    if (!c) return;
+    free(c->kcache); free(c->vcache); free(c->xn); free(c->qkv); free(c->att);
+    free(c->tmp); free(c->mlp); free(c->scores); free(c->hidden);
+    free(c);
+}
+
+seam_status seam_context_new(const seam_model *m, int n_ctx, int max_batch, seam_context **out, seam_error *err) {
+    *out = NULL;
+    const seam_model_info *in = &m->cfg.info;
+    if (n_ctx < 0 || max_batch < 0) return seam_fail(err, SEAM_ERR_ARG, "context size and batch must not be negative");
+    if (n_ctx == 0) n_ctx = in->n_positions;
+    if (n_ctx > in->n_positions)
+        return seam_fail(err, SEAM_ERR_RANGE, "context of %d positions exceeds the model's n_positions %d", n_ctx,
+                         in->n_positions);
+    if (max_batch == 0 || max_batch > n_ctx) max_batch = n_ctx;
+    seam_context *c = calloc(1, sizeof *c);
+    if (!c) return seam_fail(err, SEAM_ERR_NOMEM, "out of memory");
+    c->m = m;
+    c->k = seam_kernels_best();
+    c->n_ctx = n_ctx;
+    c->max_batch = max_batch;
+    size_t C = (size_t)in->n_embd, I = (size_t)in->n_inner, Tm = (size_t)max_batch;
+    size_t layers = (size_t)(in->layer_end - in->layer_begin);
+    c->kcache = alloc_floats(layers * (size_t)n_ctx * C);
+    c->vcache = alloc_floats(layers * (size_t)n_ctx * C);
+    c->xn = alloc_floats(Tm * C);
+    c->qkv = alloc_floats(Tm * 3 * C);
+    c->att = alloc_floats(Tm * C);
+    c->tmp = alloc_floats(Tm * C);
+    c->mlp = alloc_floats(Tm * I);
+    c->scores = alloc_floats((size_t)n_ctx);
+    c->hidden = alloc_floats(Tm * C);
+    if (!c->kcache || !c->vcache || !c->xn || !c->qkv || !c->att || !c->tmp || !c->mlp || !c->scores || !c->hidden) {
+        seam_context_free(c);
+        return seam_fail(err, SEAM_ERR_NOMEM, "out of memory allocating a context of %d positions", n_ctx);
+    }
+    *out = c;
+    return SEAM_OK;
+}
+
+int seam_context_n_ctx(const seam_context *c) { return c->n_ctx; }
+
+static seam_status check_rows(const seam_context *c, int T, int pos0, seam_error *err) {
+    if (T < 1) return seam_fail(err, SEAM_ERR_ARG, "need at least one token (got %d)", T);
+    if (T > c->max_batch)
+        return seam_fail(err, SEAM_ERR_ARG, "%d tokens in one call exceed the context's batch of %d", T, c->max_batch);
+    if (pos0 < 0 || pos0 > c->n_ctx - T)
+        return seam_fail(err, SEAM_ERR_RANGE, "context overflow: positions %d..%d do not fit in a context of %d", pos0,
+                         pos0 + T - 1, c->n_ctx);
+    return SEAM_OK;
+}
+
+seam_status seam_embed(seam_context *c, const int32_t *ids, int T, int pos0, float *hidden, seam_error *err) {
+    const seam_model *m = c->m;
+    const seam_model_info *in = &m->cfg.info;
+    seam_status s = check_rows(c, T, pos0, err);
+    if (s) return s;
+    if (!in->has_embed) return seam_fail(err, SEAM_ERR_ARG, "this model shard holds no embeddings");
+    int C = in->n_embd;
+    for (int t = 0; t < T; t++)
+        if (ids[t] < 0 || ids[t] >= in->vocab_size)
+            return seam_fail(err, SEAM_ERR_RANGE, "token id %d at index %d is outside the vocabulary of %d", (int)ids[t], t,
+                             in->vocab_size);
+    for (int t = 0; t < T; t++) {
+        float *h = hidden + (size_t)t * C;
+        c->k->row_to_f32(&m->wte, ids[t], h);
+        c->k->row_to_f32(&m->wpe, pos0 + t, c->tmp);
+        for (int i = 0; i < C; i++) h[i] += c->tmp[i];
+    }
+    return SEAM_OK;
+}
+
+/* Causal self-attention for T new rows at pos0.. against the cache of one layer. */
+static void attention(seam_context *c, int local_layer, int abs_layer, int T, int pos0) {
+    const seam_model_info *in = &c->m->cfg.info;
+    int C = in->n_embd, H = in->n_head, D = C / H;
+    float *kc = c->kcache + (size_t)local_layer * c->n_ctx * C;
+    float *vc = c->vcache + (size_t)local_layer * c->n_ctx * C;
+    for (int t = 0; t < T; t++) {
+        const float *row = c->qkv + (size_t)t * 3 * C;
+        memcpy(kc + (size_t)(pos0 + t) * C, row + C, (size_t)C * sizeof(float));
+        memcpy(vc + (size_t)(pos0 + t) * C, row + 2 * C, (size_t)C * sizeof(float));
+    }
+    float scale = in->scale_attn_weights ? 1.0f / sqrtf((float)D) : 1.0f;
+    if (in->scale_attn_by_inverse_layer_idx) scale /= (float)(abs_layer + 1);
+    for (int t = 0; t < T; t++) {
+        int n_keys = pos0 + t + 1;
+        for (int h = 0; h < H; h++) {
+            const float *q = c->qkv + (size_t)t * 3 * C + (size_t)h * D;
+            for (int j = 0; j < n_keys; j++) c->scores[j] = c->k->dot(q, kc + (size_t)j * C + (size_t)h * D, D) * scale;
+            seam_softmax(c->scores, n_keys);
+            float *o = c->att + (size_t)t * C + (size_t)h * D;
+            memset(o, 0, (size_t)D * sizeof(float));
+            for (int j = 0; j < n_keys; j++) c->k->axpy(c->scores[j], vc + (size_t)j * C + (size_t)h * D, o, D);
+        }
+    }
+}
+
+static void layer_forward(seam_context *c, int l, float *hidden, int T, int pos0) {
+    const seam_model *m = c->m;
+    const seam_model_info *in = &m->cfg.info;
+    const gpt2_layer *L = &m->layers[l];
+    const seam_kernels *k = c->k;
+    int C = in->n_embd, I = in->n_inner;
+    float eps = in->layer_norm_epsilon;
+
+    for (int t = 0; t < T; t++)
+        seam_layernorm(hidden + (size_t)t * C, L->ln1_w, L->ln1_b, eps, c->xn + (size_t)t * C, C);
+    k->matmul_kn(c->xn, T, &L->attn_w, L->attn_b, c->qkv, 0, 3 * C);
+    attention(c, l - in->layer_begin, l, T, pos0);
+    k->matmul_kn(c->att, T, &L->attn_proj_w, L->attn_proj_b, c->tmp, 0, C);
+    for (size_t i = 0; i < (size_t)T * C; i++) hidden[i] += c->tmp[i];
+
+    for (int t = 0; t < T; t++)
+        seam_layernorm(hidden + (size_t)t * C, L->ln2_w, L->ln2_b, eps, c->xn + (size_t)t * C, C);
+    k->matmul_kn(c->xn, T, &L->fc_w, L->fc_b, c->mlp, 0, I);
+    seam_activation_apply(m->cfg.activation, c->mlp, T * I);
+    k->matmul_kn(c->mlp, T, &L->fc_proj_w, L->fc_proj_b, c->tmp, 0, C);
+    for (size_t i = 0; i < (size_t)T * C; i++) hidden[i] += c->tmp[i];
+}
+
+seam_status seam_run_layers(seam_context *c, int a, int b, float *hidden, int T, int pos0, seam_error *err) {
+    const seam_model_info *in = &c->m->cfg.info;
+    seam_status s = check_rows(c, T, pos0, err);
+    if (s) return s;
+    if (a < in->layer_begin || b > in->layer_end || a > b)
+        return seam_fail(err, SEAM_ERR_RANGE, "layers [%d, %d) are outside the [%d, %d) this model holds", a, b,
+                         in->layer_begin, in->layer_end);
+    for (int l = a; l < b; l++) layer_forward(c, l, hidden, T, pos0);
+    return SEAM_OK;
+}
+
+seam_status seam_final_norm(seam_context *c, float *hidden, int T, seam_error *err) {
+    const seam_model_info *in = &c->m->cfg.info;
+    if (!in->has_head) return seam_fail(err, SEAM_ERR_ARG, "this model shard holds no final norm / head");
+    if (T < 1) return seam_fail(err, SEAM_ERR_ARG, "need at least one row");
+    int C = in->n_embd;
+    for (int t = 0; t < T; t++) {
+        float *h = hidden + (size_t)t * C;
+        seam_layernorm(h, c->m->lnf_w, c->m->lnf_b, in->layer_norm_epsilon, h, C);
+    }
+    return SEAM_OK;
+}
+
+seam_status seam_lm_head(seam_context *c, const float *normed, int T, float *logits, seam_error *err) {
+    const seam_model_info *in = &c->m->cfg.info;
+    if (!in->has_head) return seam_fail(err, SEAM_ERR_ARG, "this model shard holds no head");
+    if (T < 1) return seam_fail(err, SEAM_ERR_ARG, "need at least one row");
+    c->k->matmul_nk(normed, T, &c->m->lm_head, logits, 0, in->vocab_size);
+    return SEAM_OK;
+}
+
+seam_status seam_forward(seam_context *c, const int32_t *ids, int T, int pos0, float *logits, seam_error *err) {
+    const seam_model_info *in = &c->m->cfg.info;
+    if (!in->has_embed || !in->has_head || in->layer_begin != 0 || in->layer_end != in->n_layer)
+        return seam_fail(err, SEAM_ERR_ARG, "seam_forward needs a whole model; this one holds layers [%d, %d)",
+                         in->layer_begin, in->layer_end);
+    if (T < 1) return seam_fail(err, SEAM_ERR_ARG, "need at least one token");
+    if (pos0 < 0 || pos0 > c->n_ctx - T)
+        return seam_fail(err, SEAM_ERR_RANGE, "context overflow: %d tokens at position %d exceed the context of %d", T,
+                         pos0, c->n_ctx);
+    int C = in->n_embd;
+    seam_status s;
+    for (int done = 0; done < T;) {
+        int n = T - done < c->max_batch ? T - done : c->max_batch;
+        if ((s = seam_embed(c, ids + done, n, pos0 + done, c->hidden, err)) ||
+            (s = seam_run_layers(c, 0, in->n_layer, c->hidden, n, pos0 + done, err)))
+            return s;
+        done += n;
+        if (done == T) {
+            float *last = c->hidden + (size_t)(n - 1) * C;
+            if ((s = seam_final_norm(c, last, 1, err)) || (s = seam_lm_head(c, last, 1, logits, err))) return s;
+        }
+    }
+    return SEAM_OK;
+}

@@ -1,0 +1,133 @@
+#include "kernels/kernels.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static inline float load_elem(const seam_mat *W, size_t i) {
+    switch (W->dtype) {
+    case SEAM_DTYPE_F32: return ((const float *)W->data)[i];
+    case SEAM_DTYPE_F16: return seam_f16_to_f32(((const uint16_t *)W->data)[i]);
+    default: return seam_bf16_to_f32(((const uint16_t *)W->data)[i]);
+    }
+}
+
+static void scalar_row_to_f32(const seam_mat *W, int r, float *out) {
+    size_t base = (size_t)r * (size_t)W->cols;
+    for (int c = 0; c < W->cols; c++) out[c] = load_elem(W, base + (size_t)c);
+}
+
+static void scalar_matmul_kn(const float *x, int T, const seam_mat *W, const float *b, float *y, int n0, int n1) {
+    int K = W->rows, N = W->cols;
+    for (int t = 0; t < T; t++) {
+        float *yr = y + (size_t)t * N;
+        const float *xr = x + (size_t)t * K;
+        for (int n = n0; n < n1; n++) yr[n] = b ? b[n] : 0.0f;
+        for (int k = 0; k < K; k++) {
+            float xv = xr[k];
+            size_t base = (size_t)k * N;
+            for (int n = n0; n < n1; n++) yr[n] += xv * load_elem(W, base + (size_t)n);
+        }
+    }
+}
+
+static void scalar_matmul_nk(const float *x, int T, const seam_mat *W, float *y, int n0, int n1) {
+    int K = W->cols, N = W->rows;
+    for (int t = 0; t < T; t++) {
+        const float *xr = x + (size_t)t * K;
+        for (int n = n0; n < n1; n++) {
+            size_t base = (size_t)n * K;
+            float acc = 0.0f;
+            for (int k = 0; k < K; k++) acc += xr[k] * load_elem(W, base + (size_t)k);
+            y[(size_t)t * N + n] = acc;
+        }
+    }
+}
+
+static float scalar_dot(const float *a, const float *b, int n) {
+    float acc = 0.0f;
+    for (int i = 0; i < n; i++) acc += a[i] * b[i];
+    return acc;
+}
+
+static void scalar_axpy(float a, const float *x, float *y, int n) {
+    for (int i = 0; i < n; i++) y[i] += a * x[i];
+}
+
+static void scalar_scale(float *y, float a, int n) {
+    for (int i = 0; i < n; i++) y[i] *= a;
+}
+
+const seam_kernels seam_kernels_scalar = {
+    "scalar", scalar_matmul_kn, scalar_matmul_nk, scalar_dot, scalar_axpy, scalar_scale, scalar_row_to_f32,
+};
+
+static int cpu_has_avx2(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+#else
+    return 0;
+#endif
+}
+
+const seam_kernels *seam_kernels_by_name(const char *name) {
+    if (!strcmp(name, "scalar")) return &seam_kernels_scalar;
+#if defined(__x86_64__) || defined(__i386__)
+    if (!strcmp(name, "avx2") && cpu_has_avx2()) return &seam_kernels_avx2;
+#endif
+    return NULL;
+}
+
+const seam_kernels *seam_kernels_best(void) {
+    const char *force = getenv("SEAM_ISA");
+    if (force && *force) {
+        const seam_kernels *k = seam_kernels_by_name(force);
+        if (k) return k;
+    }
+#if defined(__x86_64__) || defined(__i386__)
+    if (cpu_has_avx2()) return &seam_kernels_avx2;
+#endif
+    return &seam_kernels_scalar;
+}
+
+void seam_layernorm(const float *x, const float *w, const float *b, float eps, float *y, int n) {
+    /* Two passes in double: the mean is subtracted before squaring, as torch does, so
+     * large offsets do not cancel catastrophically. */
+    double mean = 0.0, var = 0.0;
+    for (int i = 0; i < n; i++) mean += x[i];
+    mean /= n;
+    for (int i = 0; i < n; i++) { double d = x[i] - mean; var += d * d; }
+    var /= n;
+    float inv = (float)(1.0 / sqrt(var + eps)), mu = (float)mean;
+    for (int i = 0; i < n; i++) y[i] = (x[i] - mu) * inv * w[i] + b[i];
+}
+
+void seam_activation_apply(int activation, float *x, int n) {
+    switch ((seam_activation)activation) {
+    case ACT_GELU_TANH:
+        for (int i = 0; i < n; i++) {
+            float v = x[i];
+            x[i] = 0.5f * v * (1.0f + tanhf(0.7978845608028654f * (v + 0.044715f * v * v * v)));
+        }
+        break;
+    case ACT_GELU_ERF:
+        for (int i = 0; i < n; i++) x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * 0.7071067811865476f));
+        break;
+    case ACT_GELU_QUICK:
+        for (int i = 0; i < n; i++) x[i] = x[i] / (1.0f + expf(-1.702f * x[i]));
+        break;
+    case ACT_RELU:
+        for (int i = 0; i < n; i++) x[i] = x[i] > 0 ? x[i] : 0;
+        break;
+    }
+}
+
+void seam_softmax(float *x, int n) {
+    float mx = x[0];
+    for (int i = 1; i < n; i++) mx = x[i] > mx ? x[i] : mx;
+    float sum = 0.0f;
+    for (int i = 0; i < n; i++) { x[i] = expf(x[i] - mx); sum += x[i]; }
+    float inv = 1.0f / sum;
+    for (int i = 0; i < n; i++) x[i] *= inv;
+}

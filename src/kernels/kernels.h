@@ -1,0 +1,43 @@
+/* Compute kernels behind one dispatch table (ggml's per-ISA traits idea): a portable scalar
+ * reference and SIMD versions, chosen once at run time from cpuid. Every SIMD entry must
+ * match the scalar one (tests/unit/test_kernels.c checks odd sizes and tails).
+ *
+ * Shapes: x is [T, K] row-major f32. Matrices keep their stored dtype (seam_mat). */
+#ifndef SEAM_KERNELS_H
+#define SEAM_KERNELS_H
+
+#include "model/model.h"
+
+typedef struct {
+    const char *name;
+    /* y[T, n0:n1] = x[T, K] @ W[K, N][:, n0:n1] + b[n0:n1]  (Conv1D layout, W.rows = K).
+     * y rows have stride N = W.cols; b may be NULL. */
+    void (*matmul_kn)(const float *x, int T, const seam_mat *W, const float *b, float *y, int n0, int n1);
+    /* y[T, n0:n1] = x[T, K] @ W[N, K]^T[:, n0:n1]  (Linear layout, W.cols = K), stride N = W.rows. */
+    void (*matmul_nk)(const float *x, int T, const seam_mat *W, float *y, int n0, int n1);
+    float (*dot)(const float *a, const float *b, int n);
+    /* y += a * x */
+    void (*axpy)(float a, const float *x, float *y, int n);
+    /* y = x * a */
+    void (*scale)(float *y, float a, int n);
+    /* Converts row r of W into out[0..W.cols). */
+    void (*row_to_f32)(const seam_mat *W, int r, float *out);
+} seam_kernels;
+
+extern const seam_kernels seam_kernels_scalar;
+#if defined(__x86_64__) || defined(__i386__)
+extern const seam_kernels seam_kernels_avx2;
+#endif
+
+/* The best table for this CPU; SEAM_ISA=scalar|avx2 in the environment forces one. */
+const seam_kernels *seam_kernels_best(void);
+/* A table by name, or NULL when unknown or not supported by this CPU. */
+const seam_kernels *seam_kernels_by_name(const char *name);
+
+/* Element-wise helpers shared by every ISA (not hot enough to need their own SIMD). */
+void seam_layernorm(const float *x, const float *w, const float *b, float eps, float *y, int n);
+void seam_activation_apply(int activation, float *x, int n);
+/* In-place softmax of x[0..n). */
+void seam_softmax(float *x, int n);
+
+#endif

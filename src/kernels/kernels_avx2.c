@@ -1,0 +1,185 @@
+/* AVX2 + FMA + F16C kernels. Compiled with -mavx2 -mfma -mf16c; only called after the
+ * dispatcher has checked cpuid. Weight loads are specialised per stored dtype so the inner
+ * loops carry no dtype branch. */
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+
+#include "kernels/kernels.h"
+
+#define AI static inline __attribute__((always_inline))
+
+AI __m256 ld8(const void *base, size_t i, seam_dtype dt) {
+    if (dt == SEAM_DTYPE_F32) return _mm256_loadu_ps((const float *)base + i);
+    __m128i h = _mm_loadu_si128((const __m128i *)((const uint16_t *)base + i));
+    if (dt == SEAM_DTYPE_F16) return _mm256_cvtph_ps(h);
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+}
+
+AI float ld1(const void *base, size_t i, seam_dtype dt) {
+    if (dt == SEAM_DTYPE_F32) return ((const float *)base)[i];
+    if (dt == SEAM_DTYPE_F16) return seam_f16_to_f32(((const uint16_t *)base)[i]);
+    return seam_bf16_to_f32(((const uint16_t *)base)[i]);
+}
+
+AI float hsum8(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/* One register tile: RB rows of x times a 16-column panel of W starting at column n. */
+AI void kn_tile16(const float *x, int K, int RB, const void *W, size_t N, seam_dtype dt, const float *b, float *y,
+                  int n) {
+    __m256 a0[4], a1[4];
+    __m256 b0 = b ? _mm256_loadu_ps(b + n) : _mm256_setzero_ps();
+    __m256 b1 = b ? _mm256_loadu_ps(b + n + 8) : _mm256_setzero_ps();
+    for (int r = 0; r < RB; r++) { a0[r] = b0; a1[r] = b1; }
+    for (int k = 0; k < K; k++) {
+        size_t off = (size_t)k * N + (size_t)n;
+        __m256 w0 = ld8(W, off, dt), w1 = ld8(W, off + 8, dt);
+        for (int r = 0; r < RB; r++) {
+            __m256 xv = _mm256_broadcast_ss(x + (size_t)r * K + k);
+            a0[r] = _mm256_fmadd_ps(xv, w0, a0[r]);
+            a1[r] = _mm256_fmadd_ps(xv, w1, a1[r]);
+        }
+    }
+    for (int r = 0; r < RB; r++) {
+        _mm256_storeu_ps(y + (size_t)r * N + n, a0[r]);
+        _mm256_storeu_ps(y + (size_t)r * N + n + 8, a1[r]);
+    }
+}
+
+/* Columns left over after the 16-wide panels, one at a time. */
+AI void kn_tail(const float *x, int K, int RB, const void *W, size_t N, seam_dtype dt, const float *b, float *y,
+                int n0, int n1) {
+    for (int r = 0; r < RB; r++)
+        for (int n = n0; n < n1; n++) {
+            float acc = b ? b[n] : 0.0f;
+            for (int k = 0; k < K; k++) acc += x[(size_t)r * K + k] * ld1(W, (size_t)k * N + (size_t)n, dt);
+            y[(size_t)r * N + n] = acc;
+        }
+}
+
+AI void kn_rows(const float *x, int K, int RB, const void *W, size_t N, seam_dtype dt, const float *b, float *y,
+                int n0, int n1) {
+    int n = n0;
+    for (; n + 16 <= n1; n += 16) {
+        switch (RB) {
+        case 4: kn_tile16(x, K, 4, W, N, dt, b, y, n); break;
+        case 3: kn_tile16(x, K, 3, W, N, dt, b, y, n); break;
+        case 2: kn_tile16(x, K, 2, W, N, dt, b, y, n); break;
+        default: kn_tile16(x, K, 1, W, N, dt, b, y, n); break;
+        }
+    }
+    if (n < n1) kn_tail(x, K, RB, W, N, dt, b, y, n, n1);
+}
+
+AI void kn_dtype(const float *x, int T, const seam_mat *Wm, const float *b, float *y, int n0, int n1, seam_dtype dt) {
+    int K = Wm->rows;
+    size_t N = (size_t)Wm->cols;
+    /* Panels of 256 columns keep the slice of W a row block touches inside L2 while every
+     * row block of x reuses it. */
+    for (int p0 = n0; p0 < n1; p0 += 256) {
+        int p1 = p0 + 256 < n1 ? p0 + 256 : n1;
+        int t = 0;
+        for (; t + 4 <= T; t += 4) kn_rows(x + (size_t)t * K, K, 4, Wm->data, N, dt, b, y + (size_t)t * N, p0, p1);
+        if (T - t) kn_rows(x + (size_t)t * K, K, T - t, Wm->data, N, dt, b, y + (size_t)t * N, p0, p1);
+    }
+}
+
+static void avx2_matmul_kn(const float *x, int T, const seam_mat *W, const float *b, float *y, int n0, int n1) {
+    switch (W->dtype) {
+    case SEAM_DTYPE_F32: kn_dtype(x, T, W, b, y, n0, n1, SEAM_DTYPE_F32); break;
+    case SEAM_DTYPE_F16: kn_dtype(x, T, W, b, y, n0, n1, SEAM_DTYPE_F16); break;
+    case SEAM_DTYPE_BF16: kn_dtype(x, T, W, b, y, n0, n1, SEAM_DTYPE_BF16); break;
+    }
+}
+
+/* Dot-product layout: four W rows at a time share each load of x. */
+AI void nk_dtype(const float *x, int T, const seam_mat *Wm, float *y, int n0, int n1, seam_dtype dt) {
+    int K = Wm->cols;
+    size_t N = (size_t)Wm->rows;
+    const void *W = Wm->data;
+    for (int t = 0; t < T; t++) {
+        const float *xr = x + (size_t)t * K;
+        float *yr = y + (size_t)t * N;
+        int n = n0;
+        for (; n + 4 <= n1; n += 4) {
+            __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+            size_t r0 = (size_t)n * K, r1 = r0 + K, r2 = r1 + K, r3 = r2 + K;
+            int k = 0;
+            for (; k + 8 <= K; k += 8) {
+                __m256 xv = _mm256_loadu_ps(xr + k);
+                a0 = _mm256_fmadd_ps(xv, ld8(W, r0 + k, dt), a0);
+                a1 = _mm256_fmadd_ps(xv, ld8(W, r1 + k, dt), a1);
+                a2 = _mm256_fmadd_ps(xv, ld8(W, r2 + k, dt), a2);
+                a3 = _mm256_fmadd_ps(xv, ld8(W, r3 + k, dt), a3);
+            }
+            float s0 = hsum8(a0), s1 = hsum8(a1), s2 = hsum8(a2), s3 = hsum8(a3);
+            for (; k < K; k++) {
+                s0 += xr[k] * ld1(W, r0 + k, dt);
+                s1 += xr[k] * ld1(W, r1 + k, dt);
+                s2 += xr[k] * ld1(W, r2 + k, dt);
+                s3 += xr[k] * ld1(W, r3 + k, dt);
+            }
+            yr[n] = s0; yr[n + 1] = s1; yr[n + 2] = s2; yr[n + 3] = s3;
+        }
+        for (; n < n1; n++) {
+            size_t r0 = (size_t)n * K;
+            __m256 a0 = _mm256_setzero_ps();
+            int k = 0;
+            for (; k + 8 <= K; k += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(xr + k), ld8(W, r0 + k, dt), a0);
+            float s0 = hsum8(a0);
+            for (; k < K; k++) s0 += xr[k] * ld1(W, r0 + k, dt);
+            yr[n] = s0;
+        }
+    }
+}
+
+static void avx2_matmul_nk(const float *x, int T, const seam_mat *W, float *y, int n0, int n1) {
+    switch (W->dtype) {
+    case SEAM_DTYPE_F32: nk_dtype(x, T, W, y, n0, n1, SEAM_DTYPE_F32); break;
+    case SEAM_DTYPE_F16: nk_dtype(x, T, W, y, n0, n1, SEAM_DTYPE_F16); break;
+    case SEAM_DTYPE_BF16: nk_dtype(x, T, W, y, n0, n1, SEAM_DTYPE_BF16); break;
+    }
+}
+
+static float avx2_dot(const float *a, const float *b, int n) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = s0;
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
+    }
+    for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+    float s = hsum8(_mm256_add_ps(s0, s1));
+    for (; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+static void avx2_axpy(float a, const float *x, float *y, int n) {
+    __m256 av = _mm256_set1_ps(a);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(av, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+    for (; i < n; i++) y[i] += a * x[i];
+}
+
+static void avx2_scale(float *y, float a, int n) {
+    __m256 av = _mm256_set1_ps(a);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_mul_ps(av, _mm256_loadu_ps(y + i)));
+    for (; i < n; i++) y[i] *= a;
+}
+
+static void avx2_row_to_f32(const seam_mat *W, int r, float *out) {
+    size_t base = (size_t)r * (size_t)W->cols;
+    int c = 0;
+    for (; c + 8 <= W->cols; c += 8) _mm256_storeu_ps(out + c, ld8(W->data, base + c, W->dtype));
+    for (; c < W->cols; c++) out[c] = ld1(W->data, base + c, W->dtype);
+}
+
+const seam_kernels seam_kernels_avx2 = {
+    "avx2", avx2_matmul_kn, avx2_matmul_nk, avx2_dot, avx2_axpy, avx2_scale, avx2_row_to_f32,
+};
+#endif

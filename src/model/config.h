@@ -1,0 +1,18 @@
+/* config.json → seam_model_info, honouring or refusing every field that changes the math. */
+#ifndef SEAM_CONFIG_H
+#define SEAM_CONFIG_H
+
+#include <stddef.h>
+#include "seam.h"
+
+typedef enum { ACT_GELU_TANH, ACT_GELU_ERF, ACT_RELU, ACT_GELU_QUICK } seam_activation;
+
+typedef struct {
+    seam_model_info info;
+    seam_activation activation;
+} seam_config;
+
+/* Parses and validates a GPT-2 family config.json held in text[0..len). */
+seam_status seam_config_parse(const char *text, size_t len, seam_config *out, seam_error *err);
+
+#endif

@@ -1,0 +1,51 @@
+/* In-memory model: a struct of pointers into the mapped safetensors files (llama2.c's
+ * memory_map_weights idea). Big matrices stay mapped in their stored dtype; the small
+ * per-channel vectors (norms, biases) are converted to f32 once at open. */
+#ifndef SEAM_MODEL_H
+#define SEAM_MODEL_H
+
+#include "format/safetensors.h"
+#include "model/config.h"
+#include "seam.h"
+
+/* A row-major matrix [rows, cols] of stored weights. */
+typedef struct {
+    const void *data;
+    seam_dtype dtype;
+    int rows, cols;
+} seam_mat;
+
+typedef struct {
+    const float *ln1_w, *ln1_b;   /* [C] */
+    seam_mat attn_w;              /* Conv1D [C, 3C] */
+    const float *attn_b;          /* [3C] */
+    seam_mat attn_proj_w;         /* Conv1D [C, C] */
+    const float *attn_proj_b;     /* [C] */
+    const float *ln2_w, *ln2_b;   /* [C] */
+    seam_mat fc_w;                /* Conv1D [C, I] */
+    const float *fc_b;            /* [I] */
+    seam_mat fc_proj_w;           /* Conv1D [I, C] */
+    const float *fc_proj_b;       /* [C] */
+} gpt2_layer;
+
+struct seam_model {
+    seam_config cfg;
+    char *dir;
+    st_file *files;
+    char **file_names;
+    size_t n_files;
+    seam_mat wte;      /* [V, C] */
+    seam_mat wpe;      /* [P, C] */
+    seam_mat lm_head;  /* [V, C]; equals wte when tied */
+    const float *lnf_w, *lnf_b;
+    gpt2_layer *layers; /* indexed by absolute layer; valid in [layer_begin, layer_end) */
+    void **owned;       /* f32 conversions and aligned copies made at open */
+    size_t n_owned, cap_owned;
+};
+
+/* f16/bf16 → f32 scalar conversions shared by the loader and the scalar kernels. */
+float seam_f16_to_f32(uint16_t h);
+float seam_bf16_to_f32(uint16_t h);
+uint16_t seam_f32_to_f16(float f);
+
+#endif
