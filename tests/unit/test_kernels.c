@@ -1,0 +1,145 @@
+/* Every SIMD kernel against the scalar reference, on sizes that leave tails. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/kernels.h"
+#include "test.h"
+
+static uint64_t rs = 42;
+static float frand(void) {
+    rs = rs * 6364136223846793005ull + 1442695040888963407ull;
+    return (float)((rs >> 40) / (double)(1 << 24)) * 2.0f - 1.0f;
+}
+
+static void *make_weights(seam_dtype dt, int rows, int cols) {
+    size_t n = (size_t)rows * cols;
+    if (dt == SEAM_DTYPE_F32) {
+        float *w = malloc(n * 4);
+        for (size_t i = 0; i < n; i++) w[i] = frand();
+        return w;
+    }
+    uint16_t *w = malloc(n * 2);
+    for (size_t i = 0; i < n; i++) {
+        float f = frand();
+        if (dt == SEAM_DTYPE_F16) w[i] = seam_f32_to_f16(f);
+        else { uint32_t b; memcpy(&b, &f, 4); w[i] = (uint16_t)(b >> 16); }
+    }
+    return w;
+}
+
+static double max_rel(const float *a, const float *b, size_t n) {
+    double m = 0, scale = 1e-6;
+    for (size_t i = 0; i < n; i++) scale = fmax(scale, fabs(b[i]));
+    for (size_t i = 0; i < n; i++) m = fmax(m, fabs((double)a[i] - b[i]) / scale);
+    return m;
+}
+
+static const seam_kernels *simd_tables[4];
+static int n_simd(void) {
+    int n = 0;
+    const char *names[] = {"avx2"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        const seam_kernels *k = seam_kernels_by_name(names[i]);
+        if (k) simd_tables[n++] = k;
+    }
+    return n;
+}
+
+TEST(test_kernels_matmul_matches_scalar) {
+    const int Ts[] = {1, 2, 3, 4, 5, 7, 9};
+    const int Ks[] = {1, 7, 16, 33, 64};
+    const int Ns[] = {1, 5, 15, 16, 17, 40, 300};
+    int ns = n_simd();
+    for (int d = 0; d < 3; d++)
+        for (size_t ti = 0; ti < sizeof Ts / sizeof *Ts; ti++)
+            for (size_t ki = 0; ki < sizeof Ks / sizeof *Ks; ki++)
+                for (size_t ni = 0; ni < sizeof Ns / sizeof *Ns; ni++) {
+                    int T = Ts[ti], K = Ks[ki], N = Ns[ni];
+                    seam_mat kn = {make_weights((seam_dtype)d, K, N), (seam_dtype)d, K, N};
+                    seam_mat nk = {make_weights((seam_dtype)d, N, K), (seam_dtype)d, N, K};
+                    float *x = malloc((size_t)T * K * 4), *b = malloc((size_t)N * 4);
+                    float *ref = malloc((size_t)T * N * 4), *got = malloc((size_t)T * N * 4);
+                    for (int i = 0; i < T * K; i++) x[i] = frand();
+                    for (int i = 0; i < N; i++) b[i] = frand();
+                    int bad = 0;
+                    for (int s = 0; s < ns && !bad; s++) {
+                        seam_kernels_scalar.matmul_kn(x, T, &kn, b, ref, 0, N);
+                        simd_tables[s]->matmul_kn(x, T, &kn, b, got, 0, N);
+                        double e = max_rel(got, ref, (size_t)T * N);
+                        if (e > 1e-5) bad = test_fail(__FILE__, __LINE__, "%s kn dtype %d T%d K%d N%d: %g", simd_tables[s]->name, d, T, K, N, e) + 1;
+                        seam_kernels_scalar.matmul_nk(x, T, &nk, ref, 0, N);
+                        simd_tables[s]->matmul_nk(x, T, &nk, got, 0, N);
+                        e = max_rel(got, ref, (size_t)T * N);
+                        if (e > 1e-5) bad = test_fail(__FILE__, __LINE__, "%s nk dtype %d T%d K%d N%d: %g", simd_tables[s]->name, d, T, K, N, e) + 1;
+                        /* a column sub-range writes only its columns */
+                        if (N >= 5) {
+                            for (int i = 0; i < T * N; i++) got[i] = 12345.0f;
+                            simd_tables[s]->matmul_kn(x, T, &kn, b, got, 1, N - 2);
+                            seam_kernels_scalar.matmul_kn(x, T, &kn, b, ref, 0, N);
+                            for (int t = 0; t < T && !bad; t++)
+                                for (int n = 0; n < N; n++) {
+                                    int inside = n >= 1 && n < N - 2;
+                                    float g = got[t * N + n];
+                                    if (inside ? fabsf(g - ref[t * N + n]) > 1e-4f * (1 + fabsf(ref[t * N + n])) : g != 12345.0f) {
+                                        bad = test_fail(__FILE__, __LINE__, "%s kn range T%d N%d col %d", simd_tables[s]->name, T, N, n) + 1;
+                                        break;
+                                    }
+                                }
+                        }
+                    }
+                    free((void *)kn.data); free((void *)nk.data); free(x); free(b); free(ref); free(got);
+                    if (bad) return;
+                }
+}
+
+TEST(test_kernels_vector_ops_match_scalar) {
+    int ns = n_simd();
+    for (int n = 0; n < 70; n++) {
+        float a[70], b[70], y1[70], y2[70], row1[70], row2[70];
+        for (int i = 0; i < n; i++) { a[i] = frand(); b[i] = frand(); y1[i] = y2[i] = frand(); }
+        for (int s = 0; s < ns; s++) {
+            const seam_kernels *k = simd_tables[s];
+            float d0 = seam_kernels_scalar.dot(a, b, n), d1 = k->dot(a, b, n);
+            CHECKF(fabsf(d0 - d1) <= 1e-5f * (1 + fabsf(d0)), "%s dot n=%d %g vs %g", k->name, n, d1, d0);
+            memcpy(y2, y1, sizeof y1);
+            float y3[70];
+            memcpy(y3, y1, sizeof y1);
+            seam_kernels_scalar.axpy(0.7f, a, y3, n);
+            k->axpy(0.7f, a, y2, n);
+            CHECKF(n == 0 || max_rel(y2, y3, (size_t)n) < 1e-6, "%s axpy n=%d", k->name, n);
+            seam_kernels_scalar.scale(y3, 1.3f, n);
+            k->scale(y2, 1.3f, n);
+            CHECKF(n == 0 || max_rel(y2, y3, (size_t)n) < 1e-6, "%s scale n=%d", k->name, n);
+            for (int d = 0; d < 3 && n > 0; d++) {
+                seam_mat W = {make_weights((seam_dtype)d, 2, n), (seam_dtype)d, 2, n};
+                seam_kernels_scalar.row_to_f32(&W, 1, row1);
+                k->row_to_f32(&W, 1, row2);
+                int same = memcmp(row1, row2, (size_t)n * 4) == 0;
+                free((void *)W.data);
+                CHECKF(same, "%s row_to_f32 dtype %d n=%d", k->name, d, n);
+            }
+        }
+    }
+}
+
+TEST(test_kernels_f16_conversion_round_trips) {
+    for (uint32_t h = 0; h < 65536; h++) {
+        uint16_t x = (uint16_t)h;
+        if ((x & 0x7C00) == 0x7C00 && (x & 0x3FF)) continue; /* NaN payloads need not survive */
+        CHECKF(seam_f32_to_f16(seam_f16_to_f32(x)) == x, "f16 0x%04x", h);
+    }
+    CHECK(seam_f32_to_f16(65520.0f) == 0x7C00);  /* rounds to infinity */
+    CHECK(seam_f32_to_f16(1.0f + 1.0f / 4096) == 0x3C00); /* ties to even */
+}
+
+TEST(test_kernels_layernorm_and_softmax) {
+    float x[5] = {1, 2, 3, 4, 100}, w[5] = {1, 1, 1, 1, 1}, b[5] = {0}, y[5];
+    seam_layernorm(x, w, b, 1e-5f, y, 5);
+    double mean = 0;
+    for (int i = 0; i < 5; i++) mean += y[i];
+    CHECK(fabs(mean) < 1e-5);
+    float s[4] = {1000, 1000, -1000, 0};
+    seam_softmax(s, 4);
+    CHECK(fabsf(s[0] - 0.5f) < 1e-6f && s[2] == 0.0f);
+}
