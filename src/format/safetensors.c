@@ -57,7 +57,7 @@ static seam_status parse_metadata(const json_value *m, st_file *f, seam_error *e
     if (!f->meta_keys || !f->meta_values) return seam_fail(err, SEAM_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < m->len; i++) {
         const json_member *mm = &m->members[i];
-        if (mm->value.type != JSON_STRING)
+        if (mm->value.type != JSON_STRING || strlen(mm->value.str) != mm->value.len)
             return seam_fail(err, SEAM_ERR_FORMAT, "__metadata__ value for '%s' is not a string", mm->key);
         f->meta_keys[i] = strdup(mm->key);
         f->meta_values[i] = strdup(mm->value.str);
@@ -136,6 +136,7 @@ seam_status st_parse(const uint8_t *buf, size_t len, st_file *f, seam_error *err
     if (!f->tensors) { s = seam_fail(err, SEAM_ERR_NOMEM, "out of memory"); goto out; }
     for (size_t i = 0; i < root->len; i++) {
         const json_member *mm = &root->members[i];
+        if (strlen(mm->key) != mm->key_len) { s = seam_fail(err, SEAM_ERR_FORMAT, "a tensor name contains a NUL byte"); goto out; }
         if (strcmp(mm->key, "__metadata__") == 0) {
             if (f->meta_keys) { s = seam_fail(err, SEAM_ERR_FORMAT, "duplicate __metadata__"); goto out; }
             if ((s = parse_metadata(&mm->value, f, err)) != SEAM_OK) goto out;

@@ -3,6 +3,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 
 static inline float load_elem(const seam_mat *W, size_t i) {
     switch (W->dtype) {
@@ -64,8 +67,11 @@ const seam_kernels seam_kernels_scalar = {
 
 static int cpu_has_avx2(void) {
 #if defined(__x86_64__) || defined(__i386__)
+    /* F16C is read from cpuid directly: clang 14's __builtin_cpu_supports lacks it. */
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_F16C)) return 0;
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 #else
     return 0;
 #endif

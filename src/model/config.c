@@ -86,8 +86,9 @@ seam_status seam_config_parse(const char *text, size_t len, seam_config *cfg, se
     double eps = 1e-5;
     const json_value *ev = json_get(root, "layer_norm_epsilon");
     if (ev && ev->type != JSON_NULL) {
-        if (ev->type != JSON_NUMBER || !(ev->number > 0) || ev->number > 1) {
-            s = seam_fail(err, SEAM_ERR_FORMAT, "config.json: layer_norm_epsilon must be a number in (0, 1]");
+        if (ev->type != JSON_NUMBER || !(ev->number >= 1e-30) || ev->number > 1) {
+            /* the bound keeps it non-zero once stored as a float */
+            s = seam_fail(err, SEAM_ERR_FORMAT, "config.json: layer_norm_epsilon must be a number in [1e-30, 1]");
             goto out;
         }
         eps = ev->number;

@@ -13,7 +13,7 @@ typedef struct {
     int failed;
 } parser;
 
-static void fail(parser *ps, const char *fmt, ...) {
+__attribute__((format(printf, 2, 3))) static void fail(parser *ps, const char *fmt, ...) {
     if (ps->failed) return;
     ps->failed = 1;
     if (!ps->err || ps->errlen == 0) return;
@@ -95,7 +95,7 @@ static char *parse_string(parser *ps, size_t *out_len) {
     const unsigned char *q = ps->p;
     size_t raw = 0;
     while (q < ps->end && *q != '"') {
-        if (*q == '\\') q++;
+        if (*q == '\\' && ++q == ps->end) break;
         q++;
     }
     if (q >= ps->end) { fail(ps, "unterminated string"); return NULL; }
@@ -324,8 +324,10 @@ json_value *json_parse(const char *text, size_t len, char *err, size_t errlen) {
 
 const json_value *json_get(const json_value *v, const char *key) {
     if (!v || v->type != JSON_OBJECT) return NULL;
+    /* The last of duplicate keys wins, as in Python's json, which wrote most of these files
+     * and is what transformers reads them with. */
     size_t kl = strlen(key);
-    for (size_t i = 0; i < v->len; i++)
+    for (size_t i = v->len; i-- > 0;)
         if (v->members[i].key_len == kl && memcmp(v->members[i].key, key, kl) == 0) return &v->members[i].value;
     return NULL;
 }
@@ -353,7 +355,8 @@ int json_get_bool(const json_value *obj, const char *key, int *out) {
 
 const char *json_get_string(const json_value *obj, const char *key) {
     const json_value *v = json_get(obj, key);
-    return (v && v->type == JSON_STRING) ? v->str : NULL;
+    /* A string with an embedded NUL would compare equal to its prefix in C. */
+    return (v && v->type == JSON_STRING && strlen(v->str) == v->len) ? v->str : NULL;
 }
 
 void json_write_string(FILE *f, const char *s, size_t len) {

@@ -47,6 +47,7 @@ const json_value *json_get(const json_value *v, const char *key);
 int json_get_int(const json_value *obj, const char *key, int64_t *out);
 int json_get_number(const json_value *obj, const char *key, double *out);
 int json_get_bool(const json_value *obj, const char *key, int *out);
+/* NULL also when the string holds an embedded NUL. */
 const char *json_get_string(const json_value *obj, const char *key);
 
 /* Writes s[0..len) as a JSON string literal (quotes included) with required escapes. */
