@@ -25,6 +25,7 @@ static const char usage[] =
     "      --sliding         when the context fills, keep its last half and go on\n"
     "                        (default: running past the context is an error)\n"
     "      --ignore-eos      do not stop at the end-of-text token\n"
+    "  -t, --threads N       threads (default: the machine's physical cores)\n"
     "      --stats           print timing (prefill and decode tokens/s) on stderr\n"
     "  -h, --help            show this help\n";
 
@@ -36,7 +37,7 @@ static double now_s(void) {
 
 typedef struct {
     const char *model, *prompt, *ids_arg;
-    long n, ctx;
+    long n, ctx, threads;
     int greedy, print_ids, sliding, ignore_eos, stats, seed_given;
     double temperature, top_p;
     long top_k;
@@ -54,6 +55,8 @@ static int parse_args(int argc, char **argv, gen_opts *o) {
         else if (!strcmp(a, "--ids")) { if (!(o->ids_arg = cli_value(argc, argv, &i))) return 0; }
         else if (!strcmp(a, "-n") || !strcmp(a, "--max-tokens")) {
             if (!(v = cli_value(argc, argv, &i)) || !cli_parse_int(a, v, 0, 100000000, &o->n)) return 0;
+        } else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) {
+            if (!(v = cli_value(argc, argv, &i)) || !cli_parse_int(a, v, 1, 1024, &o->threads)) return 0;
         } else if (!strcmp(a, "--ctx")) {
             if (!(v = cli_value(argc, argv, &i)) || !cli_parse_int(a, v, 1, 100000000, &o->ctx)) return 0;
         } else if (!strcmp(a, "--temperature")) {
@@ -130,7 +133,10 @@ int cmd_generate(int argc, char **argv) {
         goto out;
     }
     if (o.sliding && n_ctx < 2) { cli_error("--sliding needs a context of at least 2 tokens"); goto out; }
-    if (seam_context_new(m, n_ctx, 0, &ctx, &err)) { cli_error("%s", err.message); goto out; }
+    if (seam_context_new(m, n_ctx, 0, &ctx, &err) || seam_context_set_threads(ctx, (int)o.threads, &err)) {
+        cli_error("%s", err.message);
+        goto out;
+    }
 
     seam_sampler_params sp = seam_sampler_default_params();
     sp.temperature = o.greedy ? 0.0f : (float)o.temperature;

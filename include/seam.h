@@ -127,6 +127,10 @@ seam_status seam_context_new(const seam_model *m, int n_ctx, int max_batch,
                              seam_context **out, seam_error *err);
 void seam_context_free(seam_context *c);
 int seam_context_n_ctx(const seam_context *c);
+/* Threads used by this context's forward passes, the caller included (0: the machine's
+ * physical cores, the default a new context starts with; 1: no worker threads). */
+seam_status seam_context_set_threads(seam_context *c, int n_threads, seam_error *err);
+int seam_context_threads(const seam_context *c);
 
 /* Stage API: split inference is built on exactly these calls.
  * hidden is [T, C] float32, updated in place. pos0 is the position of the first row;

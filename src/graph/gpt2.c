@@ -5,13 +5,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "graph/ops.h"
 #include "kernels/kernels.h"
 #include "model/model.h"
 #include "util/error.h"
+#include "util/pool.h"
 
 struct seam_context {
     const seam_model *m;
     const seam_kernels *k;
+    seam_pool *pool; /* NULL when single-threaded */
+    int n_threads;
     int n_ctx, max_batch;
     float *kcache, *vcache; /* [local layer][n_ctx][C] */
     float *xn;     /* [Tm, C] normed input of a sublayer */
@@ -19,7 +23,7 @@ struct seam_context {
     float *att;    /* [Tm, C] attention output before projection */
     float *tmp;    /* [Tm, C] sublayer output before the residual add */
     float *mlp;    /* [Tm, I] */
-    float *scores; /* [n_ctx] */
+    float *scores; /* [threads][n_ctx], one row per thread */
     float *hidden; /* [Tm, C] for seam_forward */
 };
 
@@ -35,6 +39,7 @@ void seam_context_free(seam_context *c) {
     if (!c) return;
     free(c->kcache); free(c->vcache); free(c->xn); free(c->qkv); free(c->att);
     free(c->tmp); free(c->mlp); free(c->scores); free(c->hidden);
+    seam_pool_free(c->pool);
     free(c);
 }
 
@@ -62,15 +67,37 @@ seam_status seam_context_new(const seam_model *m, int n_ctx, int max_batch, seam
     c->att = alloc_floats(Tm * C);
     c->tmp = alloc_floats(Tm * C);
     c->mlp = alloc_floats(Tm * I);
-    c->scores = alloc_floats((size_t)n_ctx);
+    c->scores = NULL; /* sized with the thread count below */
     c->hidden = alloc_floats(Tm * C);
-    if (!c->kcache || !c->vcache || !c->xn || !c->qkv || !c->att || !c->tmp || !c->mlp || !c->scores || !c->hidden) {
+    if (!c->kcache || !c->vcache || !c->xn || !c->qkv || !c->att || !c->tmp || !c->mlp || !c->hidden) {
         seam_context_free(c);
         return seam_fail(err, SEAM_ERR_NOMEM, "out of memory allocating a context of %d positions", n_ctx);
     }
+    seam_status s = seam_context_set_threads(c, 0, err);
+    if (s) { seam_context_free(c); return s; }
     *out = c;
     return SEAM_OK;
 }
+
+seam_status seam_context_set_threads(seam_context *c, int n_threads, seam_error *err) {
+    if (n_threads < 0 || n_threads > 1024) return seam_fail(err, SEAM_ERR_ARG, "thread count %d is outside [0, 1024]", n_threads);
+    if (n_threads == 0) n_threads = seam_physical_cores();
+    float *scores = alloc_floats((size_t)n_threads * (size_t)c->n_ctx);
+    if (!scores) return seam_fail(err, SEAM_ERR_NOMEM, "out of memory");
+    seam_pool *pool = NULL;
+    if (n_threads > 1) {
+        seam_status s = seam_pool_new(n_threads, &pool, err);
+        if (s) { free(scores); return s; }
+    }
+    seam_pool_free(c->pool);
+    free(c->scores);
+    c->pool = pool;
+    c->scores = scores;
+    c->n_threads = n_threads;
+    return SEAM_OK;
+}
+
+int seam_context_threads(const seam_context *c) { return c->n_threads; }
 
 int seam_context_n_ctx(const seam_context *c) { return c->n_ctx; }
 
@@ -104,10 +131,36 @@ seam_status seam_embed(seam_context *c, const int32_t *ids, int T, int pos0, flo
     return SEAM_OK;
 }
 
+typedef struct {
+    seam_context *c;
+    const float *kc, *vc;
+    int T, pos0;
+    float scale;
+} attention_job;
+
+/* One thread's share of the (row, head) pairs. */
+static void attention_worker(void *arg, int ith, int nth) {
+    const attention_job *j = arg;
+    seam_context *c = j->c;
+    const seam_model_info *in = &c->m->cfg.info;
+    int C = in->n_embd, H = in->n_head, D = C / H, lo, hi;
+    float *scores = c->scores + (size_t)ith * c->n_ctx;
+    seam_pool_chunk(j->T * H, 1, ith, nth, &lo, &hi);
+    for (int p = lo; p < hi; p++) {
+        int t = p / H, h = p % H, n_keys = j->pos0 + t + 1;
+        const float *q = c->qkv + (size_t)t * 3 * C + (size_t)h * D;
+        for (int i = 0; i < n_keys; i++) scores[i] = c->k->dot(q, j->kc + (size_t)i * C + (size_t)h * D, D) * j->scale;
+        seam_softmax(scores, n_keys);
+        float *o = c->att + (size_t)t * C + (size_t)h * D;
+        memset(o, 0, (size_t)D * sizeof(float));
+        for (int i = 0; i < n_keys; i++) c->k->axpy(scores[i], j->vc + (size_t)i * C + (size_t)h * D, o, D);
+    }
+}
+
 /* Causal self-attention for T new rows at pos0.. against the cache of one layer. */
 static void attention(seam_context *c, int local_layer, int abs_layer, int T, int pos0) {
     const seam_model_info *in = &c->m->cfg.info;
-    int C = in->n_embd, H = in->n_head, D = C / H;
+    int C = in->n_embd, D = C / in->n_head;
     float *kc = c->kcache + (size_t)local_layer * c->n_ctx * C;
     float *vc = c->vcache + (size_t)local_layer * c->n_ctx * C;
     for (int t = 0; t < T; t++) {
@@ -117,17 +170,8 @@ static void attention(seam_context *c, int local_layer, int abs_layer, int T, in
     }
     float scale = in->scale_attn_weights ? 1.0f / sqrtf((float)D) : 1.0f;
     if (in->scale_attn_by_inverse_layer_idx) scale /= (float)(abs_layer + 1);
-    for (int t = 0; t < T; t++) {
-        int n_keys = pos0 + t + 1;
-        for (int h = 0; h < H; h++) {
-            const float *q = c->qkv + (size_t)t * 3 * C + (size_t)h * D;
-            for (int j = 0; j < n_keys; j++) c->scores[j] = c->k->dot(q, kc + (size_t)j * C + (size_t)h * D, D) * scale;
-            seam_softmax(c->scores, n_keys);
-            float *o = c->att + (size_t)t * C + (size_t)h * D;
-            memset(o, 0, (size_t)D * sizeof(float));
-            for (int j = 0; j < n_keys; j++) c->k->axpy(c->scores[j], vc + (size_t)j * C + (size_t)h * D, o, D);
-        }
-    }
+    attention_job j = {c, kc, vc, T, pos0, scale};
+    seam_pool_run(c->pool, attention_worker, &j);
 }
 
 static void layer_forward(seam_context *c, int l, float *hidden, int T, int pos0) {
@@ -140,16 +184,16 @@ static void layer_forward(seam_context *c, int l, float *hidden, int T, int pos0
 
     for (int t = 0; t < T; t++)
         seam_layernorm(hidden + (size_t)t * C, L->ln1_w, L->ln1_b, eps, c->xn + (size_t)t * C, C);
-    k->matmul_kn(c->xn, T, &L->attn_w, L->attn_b, c->qkv, 0, 3 * C);
+    op_matmul_kn(c->pool, k, c->xn, T, &L->attn_w, L->attn_b, c->qkv);
     attention(c, l - in->layer_begin, l, T, pos0);
-    k->matmul_kn(c->att, T, &L->attn_proj_w, L->attn_proj_b, c->tmp, 0, C);
+    op_matmul_kn(c->pool, k, c->att, T, &L->attn_proj_w, L->attn_proj_b, c->tmp);
     for (size_t i = 0; i < (size_t)T * C; i++) hidden[i] += c->tmp[i];
 
     for (int t = 0; t < T; t++)
         seam_layernorm(hidden + (size_t)t * C, L->ln2_w, L->ln2_b, eps, c->xn + (size_t)t * C, C);
-    k->matmul_kn(c->xn, T, &L->fc_w, L->fc_b, c->mlp, 0, I);
-    seam_activation_apply(m->cfg.activation, c->mlp, T * I);
-    k->matmul_kn(c->mlp, T, &L->fc_proj_w, L->fc_proj_b, c->tmp, 0, C);
+    op_matmul_kn(c->pool, k, c->xn, T, &L->fc_w, L->fc_b, c->mlp);
+    op_activation(c->pool, m->cfg.activation, c->mlp, (size_t)T * I);
+    op_matmul_kn(c->pool, k, c->mlp, T, &L->fc_proj_w, L->fc_proj_b, c->tmp);
     for (size_t i = 0; i < (size_t)T * C; i++) hidden[i] += c->tmp[i];
 }
 
@@ -180,7 +224,7 @@ seam_status seam_lm_head(seam_context *c, const float *normed, int T, float *log
     const seam_model_info *in = &c->m->cfg.info;
     if (!in->has_head) return seam_fail(err, SEAM_ERR_ARG, "this model shard holds no head");
     if (T < 1) return seam_fail(err, SEAM_ERR_ARG, "need at least one row");
-    c->k->matmul_nk(normed, T, &c->m->lm_head, logits, 0, in->vocab_size);
+    op_matmul_nk(c->pool, c->k, normed, T, &c->m->lm_head, NULL, logits);
     return SEAM_OK;
 }
 

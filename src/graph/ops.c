@@ -1,0 +1,61 @@
+#include "graph/ops.h"
+
+typedef struct {
+    const seam_kernels *k;
+    const float *x;
+    int T;
+    const seam_mat *W;
+    const float *b;
+    float *y;
+} matmul_job;
+
+static void kn_worker(void *arg, int ith, int nth) {
+    const matmul_job *j = arg;
+    int lo, hi;
+    seam_pool_chunk(j->W->cols, 16, ith, nth, &lo, &hi);
+    if (lo < hi) j->k->matmul_kn(j->x, j->T, j->W, j->b, j->y, lo, hi);
+}
+
+static void nk_worker(void *arg, int ith, int nth) {
+    const matmul_job *j = arg;
+    int lo, hi, N = j->W->rows;
+    seam_pool_chunk(N, 16, ith, nth, &lo, &hi);
+    if (lo >= hi) return;
+    j->k->matmul_nk(j->x, j->T, j->W, j->y, lo, hi);
+    if (j->b)
+        for (int t = 0; t < j->T; t++)
+            for (int n = lo; n < hi; n++) j->y[(size_t)t * N + n] += j->b[n];
+}
+
+void op_matmul_kn(seam_pool *pool, const seam_kernels *k, const float *x, int T, const seam_mat *W, const float *b,
+                  float *y) {
+    matmul_job j = {k, x, T, W, b, y};
+    seam_pool_run(pool, kn_worker, &j);
+}
+
+void op_matmul_nk(seam_pool *pool, const seam_kernels *k, const float *x, int T, const seam_mat *W, const float *b,
+                  float *y) {
+    matmul_job j = {k, x, T, W, b, y};
+    seam_pool_run(pool, nk_worker, &j);
+}
+
+typedef struct {
+    int activation;
+    float *x;
+    size_t n;
+} act_job;
+
+static void act_worker(void *arg, int ith, int nth) {
+    const act_job *j = arg;
+    size_t per = (j->n + (size_t)nth - 1) / (size_t)nth, lo = per * (size_t)ith;
+    if (lo >= j->n) return;
+    size_t hi = lo + per < j->n ? lo + per : j->n;
+    seam_activation_apply(j->activation, j->x + lo, (int)(hi - lo));
+}
+
+void op_activation(seam_pool *pool, int activation, float *x, size_t n) {
+    act_job j = {activation, x, n};
+    /* Small vectors are not worth waking the pool for. */
+    if (n < 8192) { act_worker(&j, 0, 1); return; }
+    seam_pool_run(pool, act_worker, &j);
+}

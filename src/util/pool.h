@@ -1,0 +1,27 @@
+/* A fixed pool of worker threads for data-parallel kernels. The caller takes part as
+ * thread 0. Dispatch costs one atomic increment; idle workers spin briefly (a forward pass
+ * dispatches dozens of times per token) and then sleep on a condition variable, so an idle
+ * pool burns no CPU. Nothing is allocated after seam_pool_new. */
+#ifndef SEAM_POOL_H
+#define SEAM_POOL_H
+
+#include "seam.h"
+
+typedef struct seam_pool seam_pool;
+typedef void (*seam_pool_fn)(void *arg, int ith, int nth);
+
+/* n_threads >= 1 counts the caller; 1 means no worker threads at all. */
+seam_status seam_pool_new(int n_threads, seam_pool **out, seam_error *err);
+void seam_pool_free(seam_pool *p);
+int seam_pool_size(const seam_pool *p);
+/* Runs fn(arg, i, n) for i in [0, n) across the pool and returns when all are done.
+ * A NULL pool runs fn(arg, 0, 1) inline. */
+void seam_pool_run(seam_pool *p, seam_pool_fn fn, void *arg);
+
+/* Splits [0, n) into nth chunks aligned to `align`; the ith gets [*lo, *hi). */
+void seam_pool_chunk(int n, int align, int ith, int nth, int *lo, int *hi);
+
+/* Physical cores of this machine (falls back to online CPUs). */
+int seam_physical_cores(void);
+
+#endif
