@@ -12,7 +12,7 @@ CSTD    := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 OPT     ?= -O2
 CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) -g -fPIC -pthread -Iinclude -Isrc $(SANFLAGS) $(CFLAGS)
 LDLIBS_CORE := -lm -lpthread
-LDLIBS_NET  := -lcurl
+LDLIBS_NET  := -lcurl -lmicrohttpd
 
 ifeq ($(SAN),1)
   BUILD    := build-san
@@ -23,9 +23,9 @@ endif
 
 # Core engine: libc, libm and pthreads only, so it compiles unchanged to WebAssembly.
 CORE_SRC := $(sort $(wildcard src/util/*.c src/format/*.c src/model/*.c src/tokenizer/*.c \
-              src/kernels/*.c src/graph/*.c src/sample/*.c))
+              src/kernels/*.c src/graph/*.c src/sample/*.c src/quant/*.c))
 # Network parts (libcurl) live outside the core.
-NET_SRC  := $(sort $(wildcard src/hub/*.c))
+NET_SRC  := $(sort $(wildcard src/hub/*.c src/net/*.c))
 CLI_SRC  := $(sort $(wildcard cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/*.c))
 
@@ -34,13 +34,19 @@ NET_OBJ  := $(NET_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 
-# Per-ISA kernel files get their target flags; the dispatcher picks at run time.
+# Per-ISA kernel files get their target flags; the dispatcher picks at run time. On other
+# architectures those files compile to nothing (they are guarded by #if).
+TARGET_ARCH_NAME := $(shell $(CC) -dumpmachine 2>/dev/null)
+ifneq ($(filter x86_64%,$(TARGET_ARCH_NAME)),)
 ISA_AVX2   := -mavx2 -mfma -mf16c
 ISA_AVX512 := -mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma -mf16c
 $(BUILD)/src/kernels/%_avx2.o:   EXTRA := $(ISA_AVX2)
 $(BUILD)/src/kernels/%_avx512.o: EXTRA := $(ISA_AVX512)
+ISA_AVX512VNNI := $(ISA_AVX512) -mavx512vnni
+$(BUILD)/src/kernels/%_avx512vnni.o: EXTRA := $(ISA_AVX512VNNI)
+endif
 
-.PHONY: all deps test test-plain test-san fuzz bench clean install
+.PHONY: all deps test test-plain test-san test-neon fuzz bench clean install
 all: $(BUILD)/libseam.a $(BUILD)/libseam.so $(BUILD)/seam.pc $(BUILD)/seam
 
 $(BUILD)/%.o: %.c
@@ -64,6 +70,20 @@ $(BUILD)/seam: $(CLI_OBJ) $(BUILD)/libseam.a
 $(BUILD)/seam_tests: $(TEST_OBJ) $(BUILD)/libseam.a
 	$(CC) $(LDFLAGS) -pthread -o $@ $(TEST_OBJ) $(BUILD)/libseam.a $(LDLIBS_NET) $(LDLIBS_CORE)
 
+# Core-only test binary (no libcurl), static so it runs under qemu-user for other ISAs.
+$(BUILD)/seam_tests_core: $(TEST_OBJ) $(CORE_OBJ)
+	$(CC) $(LDFLAGS) -static -pthread -o $@ $^ $(LDLIBS_CORE)
+
+# The NEON kernels, built with Debian's aarch64 cross compiler and run under qemu-user:
+# ARM edge devices are covered without ARM hardware.
+NEON_CC ?= aarch64-linux-gnu-gcc
+NEON_TESTS ?= kernels gpt2_wide gpt2_context pool sampler
+test-neon:
+	@mkdir -p build-neon && rm -f build-neon/test-results.txt
+	$(MAKE) --no-print-directory CC=$(NEON_CC) BUILD=build-neon build-neon/seam_tests_core
+	SEAM_FIXTURES=$${SEAM_FIXTURES:-../shared/fixtures} SEAM_TEST_RESULTS=$(CURDIR)/build-neon/test-results.txt \
+	  qemu-aarch64 -L /usr/aarch64-linux-gnu build-neon/seam_tests_core $(NEON_TESTS)
+
 deps:
 	tools/install-deps.sh
 
@@ -79,11 +99,12 @@ fuzz:
 
 # The whole suite; tests/summary.sh adds up every part into one `N passed, N failed` line.
 test:
-	@rm -f $(BUILD)/test-results.txt build-san/test-results.txt build-fuzz/test-results.txt
+	@rm -f $(BUILD)/test-results.txt build-san/test-results.txt build-fuzz/test-results.txt build-neon/test-results.txt
 	-$(MAKE) --no-print-directory test-plain
 	-$(MAKE) --no-print-directory test-san
+	-$(MAKE) --no-print-directory test-neon
 	-$(MAKE) --no-print-directory fuzz
-	@tests/summary.sh $(BUILD)/test-results.txt build-san/test-results.txt build-fuzz/test-results.txt
+	@tests/summary.sh $(BUILD)/test-results.txt build-san/test-results.txt build-neon/test-results.txt build-fuzz/test-results.txt
 
 bench: all
 	bench/run.sh
@@ -93,11 +114,14 @@ install: all
 	install -m 644 $(BUILD)/libseam.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(BUILD)/libseam.so $(DESTDIR)$(PREFIX)/lib/libseam.so.0
 	ln -sf libseam.so.0 $(DESTDIR)$(PREFIX)/lib/libseam.so
-	install -m 644 include/seam.h $(DESTDIR)$(PREFIX)/include/
-	install -m 644 $(BUILD)/seam.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 644 include/seam.h include/seam_encoder.h include/seam_hub.h $(DESTDIR)$(PREFIX)/include/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|0.1.0|g' seam.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/seam.pc
 	install -m 755 $(BUILD)/seam $(DESTDIR)$(PREFIX)/bin/
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-fuzz build-neon
+
+# `make wasm`: the browser edge (rules live with the web sources).
+-include web/wasm.mk
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -172,4 +172,7 @@ int32_t seam_argmax(const float *logits, int n);
 #ifdef __cplusplus
 }
 #endif
+
+#include "seam_encoder.h"
+
 #endif

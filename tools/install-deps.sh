@@ -15,6 +15,9 @@ PACKAGES=(
   valgrind
   ca-certificates
   curl
+  gcc-aarch64-linux-gnu
+  libc6-dev-arm64-cross
+  qemu-user
 )
 
 die() { echo "install-deps: $*" >&2; exit 1; }
@@ -52,7 +55,7 @@ fi
 
 # Check that what the build needs is really there.
 missing=()
-for cmd in cc clang pkg-config python3 valgrind curl; do
+for cmd in cc clang pkg-config python3 valgrind curl aarch64-linux-gnu-gcc qemu-aarch64; do
   command -v "$cmd" > /dev/null 2>&1 || missing+=("$cmd")
 done
 pkg-config --exists libcurl || missing+=("libcurl (pkg-config)")

@@ -7,13 +7,17 @@
 
 #include "graph/ops.h"
 #include "kernels/kernels.h"
+#include "kernels/quant.h"
 #include "model/model.h"
+#include "quant/quant.h"
 #include "util/error.h"
 #include "util/pool.h"
 
 struct seam_context {
     const seam_model *m;
     const seam_kernels *k;
+    const seam_qkernels *qk;
+    seam_qx qx;      /* activations of a quantised matmul, [max_batch, model quant_max_k] */
     seam_pool *pool; /* NULL when single-threaded */
     int n_threads;
     int n_ctx, max_batch;
@@ -39,6 +43,7 @@ void seam_context_free(seam_context *c) {
     if (!c) return;
     free(c->kcache); free(c->vcache); free(c->xn); free(c->qkv); free(c->att);
     free(c->tmp); free(c->mlp); free(c->scores); free(c->hidden);
+    free(c->qx.q); free(c->qx.d); free(c->qx.s);
     seam_pool_free(c->pool);
     free(c);
 }
@@ -69,7 +74,16 @@ seam_status seam_context_new(const seam_model *m, int n_ctx, int max_batch, seam
     c->mlp = alloc_floats(Tm * I);
     c->scores = NULL; /* sized with the thread count below */
     c->hidden = alloc_floats(Tm * C);
-    if (!c->kcache || !c->vcache || !c->xn || !c->qkv || !c->att || !c->tmp || !c->mlp || !c->hidden) {
+    int qx_ok = 1;
+    if (m->quant_max_k > 0) {
+        size_t qk_max = (size_t)m->quant_max_k;
+        c->qk = seam_qkernels_best();
+        c->qx.q = aligned_alloc(64, (Tm * qk_max + 63) / 64 * 64);
+        c->qx.d = alloc_floats(Tm * qk_max / SEAM_QBLOCK);
+        c->qx.s = alloc_floats(Tm * qk_max / SEAM_QBLOCK);
+        qx_ok = c->qx.q && c->qx.d && c->qx.s;
+    }
+    if (!c->kcache || !c->vcache || !c->xn || !c->qkv || !c->att || !c->tmp || !c->mlp || !c->hidden || !qx_ok) {
         seam_context_free(c);
         return seam_fail(err, SEAM_ERR_NOMEM, "out of memory allocating a context of %d positions", n_ctx);
     }
@@ -111,6 +125,21 @@ static seam_status check_rows(const seam_context *c, int T, int pos0, seam_error
     return SEAM_OK;
 }
 
+/* Row r of an embedding matrix (plain W, or quantised Q) as f32. */
+static void mat_row(const seam_context *c, const seam_mat *W, const seam_qmat *Q, int r, float *out) {
+    if (Q->type) seam_qmat_row_to_f32(Q, r, out);
+    else c->k->row_to_f32(W, r, out);
+}
+
+/* y[T, N] = x[T, K] @ W (+ b): the integer path when the weight is quantised (Q, [N, K]),
+ * else W in the Conv1D layout (conv1d) or the Linear one. T must not exceed max_batch. */
+static void matmul(seam_context *c, const float *x, int T, const seam_mat *W, const seam_qmat *Q, const float *b,
+                   float *y, int conv1d) {
+    if (Q->type) op_matmul_q(c->pool, c->qk, &c->qx, x, T, Q, b, y);
+    else if (conv1d) op_matmul_kn(c->pool, c->k, x, T, W, b, y);
+    else op_matmul_nk(c->pool, c->k, x, T, W, b, y);
+}
+
 seam_status seam_embed(seam_context *c, const int32_t *ids, int T, int pos0, float *hidden, seam_error *err) {
     const seam_model *m = c->m;
     const seam_model_info *in = &m->cfg.info;
@@ -124,8 +153,8 @@ seam_status seam_embed(seam_context *c, const int32_t *ids, int T, int pos0, flo
                              in->vocab_size);
     for (int t = 0; t < T; t++) {
         float *h = hidden + (size_t)t * C;
-        c->k->row_to_f32(&m->wte, ids[t], h);
-        c->k->row_to_f32(&m->wpe, pos0 + t, c->tmp);
+        mat_row(c, &m->wte, &m->wte_q, ids[t], h);
+        mat_row(c, &m->wpe, &m->wpe_q, pos0 + t, c->tmp);
         for (int i = 0; i < C; i++) h[i] += c->tmp[i];
     }
     return SEAM_OK;
@@ -178,22 +207,21 @@ static void layer_forward(seam_context *c, int l, float *hidden, int T, int pos0
     const seam_model *m = c->m;
     const seam_model_info *in = &m->cfg.info;
     const gpt2_layer *L = &m->layers[l];
-    const seam_kernels *k = c->k;
     int C = in->n_embd, I = in->n_inner;
     float eps = in->layer_norm_epsilon;
 
     for (int t = 0; t < T; t++)
         seam_layernorm(hidden + (size_t)t * C, L->ln1_w, L->ln1_b, eps, c->xn + (size_t)t * C, C);
-    op_matmul_kn(c->pool, k, c->xn, T, &L->attn_w, L->attn_b, c->qkv);
+    matmul(c, c->xn, T, &L->attn_w, &L->attn_w_q, L->attn_b, c->qkv, 1);
     attention(c, l - in->layer_begin, l, T, pos0);
-    op_matmul_kn(c->pool, k, c->att, T, &L->attn_proj_w, L->attn_proj_b, c->tmp);
+    matmul(c, c->att, T, &L->attn_proj_w, &L->attn_proj_w_q, L->attn_proj_b, c->tmp, 1);
     for (size_t i = 0; i < (size_t)T * C; i++) hidden[i] += c->tmp[i];
 
     for (int t = 0; t < T; t++)
         seam_layernorm(hidden + (size_t)t * C, L->ln2_w, L->ln2_b, eps, c->xn + (size_t)t * C, C);
-    op_matmul_kn(c->pool, k, c->xn, T, &L->fc_w, L->fc_b, c->mlp);
+    matmul(c, c->xn, T, &L->fc_w, &L->fc_w_q, L->fc_b, c->mlp, 1);
     op_activation(c->pool, m->cfg.activation, c->mlp, (size_t)T * I);
-    op_matmul_kn(c->pool, k, c->mlp, T, &L->fc_proj_w, L->fc_proj_b, c->tmp);
+    matmul(c, c->mlp, T, &L->fc_proj_w, &L->fc_proj_w_q, L->fc_proj_b, c->tmp, 1);
     for (size_t i = 0; i < (size_t)T * C; i++) hidden[i] += c->tmp[i];
 }
 
@@ -224,7 +252,13 @@ seam_status seam_lm_head(seam_context *c, const float *normed, int T, float *log
     const seam_model_info *in = &c->m->cfg.info;
     if (!in->has_head) return seam_fail(err, SEAM_ERR_ARG, "this model shard holds no head");
     if (T < 1) return seam_fail(err, SEAM_ERR_ARG, "need at least one row");
-    op_matmul_nk(c->pool, c->k, normed, T, &c->m->lm_head, NULL, logits);
+    int V = in->vocab_size, C = in->n_embd;
+    /* The quantised path's scratch holds max_batch rows; the f32 path takes any T. */
+    int step = c->m->lm_head_q.type ? c->max_batch : T;
+    for (int t = 0; t < T; t += step) {
+        int n = T - t < step ? T - t : step;
+        matmul(c, normed + (size_t)t * C, n, &c->m->lm_head, &c->m->lm_head_q, NULL, logits + (size_t)t * V, 0);
+    }
     return SEAM_OK;
 }
 

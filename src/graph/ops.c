@@ -40,6 +40,44 @@ void op_matmul_nk(seam_pool *pool, const seam_kernels *k, const float *x, int T,
 }
 
 typedef struct {
+    const seam_qkernels *qk;
+    seam_qx *xq;
+    const float *x;
+    int T;
+    const seam_qmat *W;
+    const float *b;
+    float *y;
+} qmatmul_job;
+
+static void qx_worker(void *arg, int ith, int nth) {
+    const qmatmul_job *j = arg;
+    int lo, hi, K = j->W->cols, nb = K / 32;
+    seam_pool_chunk(j->T, 1, ith, nth, &lo, &hi);
+    for (int t = lo; t < hi; t++)
+        j->qk->quantize_x(j->x + (size_t)t * K, K, j->xq->q + (size_t)t * K, j->xq->d + (size_t)t * nb,
+                          j->xq->s + (size_t)t * nb);
+}
+
+static void q_worker(void *arg, int ith, int nth) {
+    const qmatmul_job *j = arg;
+    int lo, hi;
+    seam_pool_chunk(j->W->rows, 16, ith, nth, &lo, &hi);
+    if (lo >= hi) return;
+    if (j->W->type == SEAM_QUANT_Q8) j->qk->matmul_q8(j->xq, j->T, j->W, j->b, j->y, lo, hi);
+    else j->qk->matmul_q4(j->xq, j->T, j->W, j->b, j->y, lo, hi);
+}
+
+void op_matmul_q(seam_pool *pool, const seam_qkernels *qk, seam_qx *xq, const float *x, int T, const seam_qmat *W,
+                 const float *b, float *y) {
+    qmatmul_job j = {qk, xq, x, T, W, b, y};
+    xq->K = W->cols;
+    /* A few rows are quantised faster than the pool wakes up. */
+    if (T < 8) qx_worker(&j, 0, 1);
+    else seam_pool_run(pool, qx_worker, &j);
+    seam_pool_run(pool, q_worker, &j);
+}
+
+typedef struct {
     int activation;
     float *x;
     size_t n;

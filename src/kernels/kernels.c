@@ -65,22 +65,35 @@ const seam_kernels seam_kernels_scalar = {
     "scalar", scalar_matmul_kn, scalar_matmul_nk, scalar_dot, scalar_axpy, scalar_scale, scalar_row_to_f32,
 };
 
-static int cpu_has_avx2(void) {
 #if defined(__x86_64__) || defined(__i386__)
+static int cpu_has_avx2(void) {
     /* F16C is read from cpuid directly: clang 14's __builtin_cpu_supports lacks it. */
     unsigned a, b, c, d;
     if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_F16C)) return 0;
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-    return 0;
-#endif
 }
+
+static int cpu_has_avx512(void) {
+    __builtin_cpu_init();
+    return cpu_has_avx2() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+}
+#endif
 
 const seam_kernels *seam_kernels_by_name(const char *name) {
     if (!strcmp(name, "scalar")) return &seam_kernels_scalar;
 #if defined(__x86_64__) || defined(__i386__)
     if (!strcmp(name, "avx2") && cpu_has_avx2()) return &seam_kernels_avx2;
+#endif
+#if defined(__x86_64__)
+    if (!strcmp(name, "avx512") && cpu_has_avx512()) return &seam_kernels_avx512;
+#endif
+#if defined(__aarch64__)
+    if (!strcmp(name, "neon")) return &seam_kernels_neon;
+#endif
+#if defined(__wasm_simd128__)
+    if (!strcmp(name, "wasm")) return &seam_kernels_wasm;
 #endif
     return NULL;
 }
@@ -91,8 +104,17 @@ const seam_kernels *seam_kernels_best(void) {
         const seam_kernels *k = seam_kernels_by_name(force);
         if (k) return k;
     }
+#if defined(__x86_64__)
+    if (cpu_has_avx512()) return &seam_kernels_avx512;
+#endif
 #if defined(__x86_64__) || defined(__i386__)
     if (cpu_has_avx2()) return &seam_kernels_avx2;
+#endif
+#if defined(__aarch64__)
+    return &seam_kernels_neon; /* Advanced SIMD is mandatory on AArch64 */
+#endif
+#if defined(__wasm_simd128__)
+    return &seam_kernels_wasm; /* a SIMD build only loads where SIMD128 is supported */
 #endif
     return &seam_kernels_scalar;
 }

@@ -28,8 +28,17 @@ extern const seam_kernels seam_kernels_scalar;
 #if defined(__x86_64__) || defined(__i386__)
 extern const seam_kernels seam_kernels_avx2;
 #endif
+#if defined(__x86_64__)
+extern const seam_kernels seam_kernels_avx512;
+#endif
+#if defined(__aarch64__)
+extern const seam_kernels seam_kernels_neon;
+#endif
+#if defined(__wasm_simd128__)
+extern const seam_kernels seam_kernels_wasm;
+#endif
 
-/* The best table for this CPU; SEAM_ISA=scalar|avx2 in the environment forces one. */
+/* The best table for this CPU; SEAM_ISA=scalar|avx2|avx512|neon in the environment forces one. */
 const seam_kernels *seam_kernels_best(void);
 /* A table by name, or NULL when unknown or not supported by this CPU. */
 const seam_kernels *seam_kernels_by_name(const char *name);

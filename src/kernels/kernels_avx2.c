@@ -31,7 +31,7 @@ AI float hsum8(__m256 v) {
 /* One register tile: RB rows of x times a 16-column panel of W starting at column n. */
 AI void kn_tile16(const float *x, int K, int RB, const void *W, size_t N, seam_dtype dt, const float *b, float *y,
                   int n) {
-    __m256 a0[4], a1[4];
+    __m256 a0[6], a1[6]; /* 12 accumulators + 2 weights + 1 broadcast fit the 16 ymm registers */
     __m256 b0 = b ? _mm256_loadu_ps(b + n) : _mm256_setzero_ps();
     __m256 b1 = b ? _mm256_loadu_ps(b + n + 8) : _mm256_setzero_ps();
     for (int r = 0; r < RB; r++) { a0[r] = b0; a1[r] = b1; }
@@ -66,6 +66,8 @@ AI void kn_rows(const float *x, int K, int RB, const void *W, size_t N, seam_dty
     int n = n0;
     for (; n + 16 <= n1; n += 16) {
         switch (RB) {
+        case 6: kn_tile16(x, K, 6, W, N, dt, b, y, n); break;
+        case 5: kn_tile16(x, K, 5, W, N, dt, b, y, n); break;
         case 4: kn_tile16(x, K, 4, W, N, dt, b, y, n); break;
         case 3: kn_tile16(x, K, 3, W, N, dt, b, y, n); break;
         case 2: kn_tile16(x, K, 2, W, N, dt, b, y, n); break;
@@ -83,7 +85,7 @@ AI void kn_dtype(const float *x, int T, const seam_mat *Wm, const float *b, floa
     for (int p0 = n0; p0 < n1; p0 += 256) {
         int p1 = p0 + 256 < n1 ? p0 + 256 : n1;
         int t = 0;
-        for (; t + 4 <= T; t += 4) kn_rows(x + (size_t)t * K, K, 4, Wm->data, N, dt, b, y + (size_t)t * N, p0, p1);
+        for (; t + 6 <= T; t += 6) kn_rows(x + (size_t)t * K, K, 6, Wm->data, N, dt, b, y + (size_t)t * N, p0, p1);
         if (T - t) kn_rows(x + (size_t)t * K, K, T - t, Wm->data, N, dt, b, y + (size_t)t * N, p0, p1);
     }
 }

@@ -54,6 +54,53 @@ static seam_status get_token_id(const json_value *root, const char *key, int voc
     return SEAM_OK;
 }
 
+/* "seam_shard": {"format": 1, "layer_begin": A, "layer_end": B, "has_embed": bool,
+ * "has_head": bool, "parent_fingerprint": "64 hex", "quant": null | "q8" | "q4"}, written by
+ * `seam split`. Embeddings only make sense in front of layer 0 and the head only after the
+ * last layer, so a shard that holds them elsewhere is refused rather than loaded unusable. */
+static seam_status parse_shard(const json_value *sh, seam_config *cfg, seam_error *err) {
+    seam_model_info *in = &cfg->info;
+    if (sh->type != JSON_OBJECT) return seam_fail(err, SEAM_ERR_FORMAT, "config.json: 'seam_shard' must be an object");
+    int64_t fmt = 0;
+    if (!json_get_int(sh, "format", &fmt) || fmt != 1)
+        return seam_fail(err, SEAM_ERR_UNSUPPORTED, "config.json: seam_shard.format must be 1 (written by an unknown seam version?)");
+    seam_status s;
+    if ((s = get_dim(sh, "layer_begin", NULL, 0, in->n_layer, 1, 0, &in->layer_begin, err)) ||
+        (s = get_dim(sh, "layer_end", NULL, 0, in->n_layer, 1, 0, &in->layer_end, err))) {
+        if (err) seam_fail_wrap(err, "seam_shard");
+        return s;
+    }
+    if (in->layer_begin > in->layer_end)
+        return seam_fail(err, SEAM_ERR_FORMAT, "config.json: seam_shard layer range [%d, %d) is reversed", in->layer_begin,
+                         in->layer_end);
+    if (!json_get_bool(sh, "has_embed", &in->has_embed) || !json_get_bool(sh, "has_head", &in->has_head))
+        return seam_fail(err, SEAM_ERR_FORMAT, "config.json: seam_shard.has_embed and has_head must be true or false");
+    if (in->has_embed && in->layer_begin != 0)
+        return seam_fail(err, SEAM_ERR_FORMAT, "config.json: seam_shard holds the embeddings but starts at layer %d, not 0",
+                         in->layer_begin);
+    if (in->has_head && in->layer_end != in->n_layer)
+        return seam_fail(err, SEAM_ERR_FORMAT, "config.json: seam_shard holds the head but ends at layer %d, not %d",
+                         in->layer_end, in->n_layer);
+    if (in->layer_begin == in->layer_end && !in->has_embed && !in->has_head)
+        return seam_fail(err, SEAM_ERR_FORMAT, "config.json: seam_shard holds no layers, embeddings or head");
+    const char *fp = json_get_string(sh, "parent_fingerprint");
+    size_t n = fp ? strlen(fp) : 0;
+    int hex = n == 64;
+    for (size_t i = 0; hex && i < n; i++) hex = (fp[i] >= '0' && fp[i] <= '9') || (fp[i] >= 'a' && fp[i] <= 'f');
+    if (!hex)
+        return seam_fail(err, SEAM_ERR_FORMAT, "config.json: seam_shard.parent_fingerprint must be 64 lowercase hex digits");
+    memcpy(cfg->shard_parent, fp, 65);
+    const json_value *q = json_get(sh, "quant");
+    if (q && q->type != JSON_NULL) {
+        const char *qs = q->type == JSON_STRING ? q->str : "";
+        if (strcmp(qs, "q8") != 0 && strcmp(qs, "q4") != 0)
+            return seam_fail(err, SEAM_ERR_FORMAT, "config.json: seam_shard.quant must be null, \"q8\" or \"q4\"");
+        memcpy(cfg->shard_quant, qs, 3);
+    }
+    cfg->is_shard = 1;
+    return SEAM_OK;
+}
+
 seam_status seam_config_parse(const char *text, size_t len, seam_config *cfg, seam_error *err) {
     memset(cfg, 0, sizeof *cfg);
     char jerr[256];
@@ -130,6 +177,8 @@ seam_status seam_config_parse(const char *text, size_t len, seam_config *cfg, se
     in->layer_end = in->n_layer;
     in->has_embed = 1;
     in->has_head = 1;
+    const json_value *sh = json_get(root, "seam_shard");
+    if (sh && sh->type != JSON_NULL) s = parse_shard(sh, cfg, err);
 out:
     json_free(root);
     return s;

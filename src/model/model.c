@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "quant/quant.h"
 #include "util/error.h"
 #include "util/json.h"
 
@@ -70,6 +71,7 @@ static int keep_owned(seam_model *m, void *p) {
 typedef struct {
     const st_tensor *t;
     const char *file;
+    const st_file *st;
 } found_tensor;
 
 /* Looks a tensor up under both key namings: save_pretrained's "transformer.X" and the
@@ -80,9 +82,9 @@ static found_tensor find_tensor(const seam_model *m, const char *name) {
     for (size_t i = 0; i < m->n_files; i++) {
         const st_tensor *t = st_find(&m->files[i], prefixed);
         if (!t) t = st_find(&m->files[i], name);
-        if (t) return (found_tensor){t, m->file_names[i]};
+        if (t) return (found_tensor){t, m->file_names[i], &m->files[i]};
     }
-    return (found_tensor){NULL, NULL};
+    return (found_tensor){NULL, NULL, NULL};
 }
 
 static seam_status dtype_of(const st_tensor *t, const char *name, seam_dtype *out, seam_error *err) {
@@ -109,23 +111,120 @@ static seam_status check_shape(const st_tensor *t, const char *name, int n_dims,
     return seam_fail(err, SEAM_ERR_FORMAT, "tensor '%s' has shape [%s], the config needs [%s]", name, got, want);
 }
 
-static seam_status load_matrix(seam_model *m, const char *name, int rows, int cols, seam_mat *out, seam_error *err) {
+/* Kernels load elements directly, so an oddly aligned tensor gets an aligned copy. */
+static seam_status aligned_data(seam_model *m, const st_tensor *t, const void **out, seam_error *err) {
+    size_t esz = st_dtype_size(t->dtype);
+    if ((uintptr_t)t->data % esz != 0) {
+        size_t bytes = (size_t)(t->end - t->begin);
+        void *copy = aligned_alloc(64, (bytes + 63) / 64 * 64);
+        if (!copy || !keep_owned(m, copy)) { free(copy); return seam_fail(err, SEAM_ERR_NOMEM, "out of memory"); }
+        memcpy(copy, t->data, bytes);
+        *out = copy;
+    } else {
+        *out = t->data;
+    }
+    return SEAM_OK;
+}
+
+/* One array of a quantised matrix: NAME<suffix> with the given dtype and shape [d0, d1]. */
+static seam_status load_quant_part(seam_model *m, const char *name, const char *suffix, const char *needed_by,
+                                   st_dtype dtype, int64_t d0, int64_t d1, const void **out, seam_error *err) {
+    char full[192];
+    snprintf(full, sizeof full, "%s%s", name, suffix);
+    found_tensor f = find_tensor(m, full);
+    if (!f.t) return seam_fail(err, SEAM_ERR_FORMAT, "tensor '%s' is missing (needed by '%s')", full, needed_by);
+    if (f.t->dtype != dtype)
+        return seam_fail(err, SEAM_ERR_FORMAT, "tensor '%s' has dtype %s; a quantised matrix needs %s", full,
+                         st_dtype_name(f.t->dtype), st_dtype_name(dtype));
+    if (f.t->n_dims != 2 || f.t->shape[0] != d0 || f.t->shape[1] != d1) {
+        char got[128] = "";
+        size_t n = 0;
+        for (int i = 0; i < f.t->n_dims && n < sizeof got - 24; i++)
+            n += (size_t)snprintf(got + n, sizeof got - n, "%s%lld", i ? ", " : "", (long long)f.t->shape[i]);
+        return seam_fail(err, SEAM_ERR_FORMAT, "tensor '%s' has shape [%s], '%s' needs [%lld, %lld]", full, got,
+                         needed_by, (long long)d0, (long long)d1);
+    }
+    if (!st_meta(f.st, "seam_quant"))
+        return seam_fail(err, SEAM_ERR_FORMAT, "tensor '%s' is quantised but %s has no seam_quant __metadata__", full,
+                         f.file);
+    return aligned_data(m, f.t, out, err);
+}
+
+/* A matrix stored quantised (see README "Quantised format"): NAME.q8 + NAME.q8_scale, or
+ * NAME.q4 + NAME.q4_scale + NAME.q4_min, all in the Linear layout [N, K]. */
+static seam_status load_quant(seam_model *m, const char *name, int N, int K, seam_qmat *out, seam_error *err) {
+    char q8[192], q4[192];
+    snprintf(q8, sizeof q8, "%s.q8", name);
+    snprintf(q4, sizeof q4, "%s.q4", name);
+    int has8 = find_tensor(m, q8).t != NULL, has4 = find_tensor(m, q4).t != NULL;
+    if (!has8 && !has4) return seam_fail(err, SEAM_ERR_FORMAT, "tensor '%s' is missing (the config needs it)", name);
+    if (has8 && has4) return seam_fail(err, SEAM_ERR_FORMAT, "tensor '%s' is stored both as q8 and as q4", name);
+    if (K % SEAM_QBLOCK != 0)
+        return seam_fail(err, SEAM_ERR_FORMAT, "tensor '%s' is quantised but its reduction size %d is not a multiple of %d",
+                         name, K, SEAM_QBLOCK);
+    seam_status s;
+    const void *scale = NULL, *min = NULL;
+    memset(out, 0, sizeof *out);
+    if (has8) {
+        out->type = SEAM_QUANT_Q8;
+        if ((s = load_quant_part(m, name, ".q8", q8, ST_I8, N, K, &out->data, err)) ||
+            (s = load_quant_part(m, name, ".q8_scale", q8, ST_F16, N, K / SEAM_QBLOCK, &scale, err)))
+            return s;
+    } else {
+        out->type = SEAM_QUANT_Q4;
+        if ((s = load_quant_part(m, name, ".q4", q4, ST_U8, N, K / 2, &out->data, err)) ||
+            (s = load_quant_part(m, name, ".q4_scale", q4, ST_F16, N, K / SEAM_QBLOCK, &scale, err)) ||
+            (s = load_quant_part(m, name, ".q4_min", q4, ST_F16, N, K / SEAM_QBLOCK, &min, err)))
+            return s;
+    }
+    out->scale = scale;
+    out->min = min;
+    out->rows = N;
+    out->cols = K;
+    if (K > m->quant_max_k) m->quant_max_k = K;
+    return SEAM_OK;
+}
+
+/* A weight [rows, cols], plain into out, or quantised into qout (out then keeps only the
+ * shape, data NULL). conv1d: the plain matrix is a Conv1D weight [rows = K, cols = N], so
+ * its quantised form is [cols, rows]; otherwise it is Linear [rows = N, cols = K]. */
+static seam_status load_matrix(seam_model *m, const char *name, int rows, int cols, int conv1d, seam_mat *out,
+                               seam_qmat *qout, seam_error *err) {
     found_tensor f = find_tensor(m, name);
-    if (!f.t) return seam_fail(err, SEAM_ERR_FORMAT, "tensor '%s' is missing (the config needs it)", name);
+    memset(out, 0, sizeof *out);
+    memset(qout, 0, sizeof *qout);
+    if (!f.t) {
+        out->rows = rows;
+        out->cols = cols;
+        return load_quant(m, name, conv1d ? cols : rows, conv1d ? rows : cols, qout, err);
+    }
+    char qn[192];
+    snprintf(qn, sizeof qn, "%s.q8", name);
+    int also = find_tensor(m, qn).t != NULL;
+    snprintf(qn, sizeof qn, "%s.q4", name);
+    also |= find_tensor(m, qn).t != NULL;
+    if (also) return seam_fail(err, SEAM_ERR_FORMAT, "tensor '%s' is stored both plain and quantised", name);
     seam_status s;
     if ((s = check_shape(f.t, name, 2, rows, cols, err)) || (s = dtype_of(f.t, name, &out->dtype, err))) return s;
     out->rows = rows;
     out->cols = cols;
-    size_t esz = st_dtype_size(f.t->dtype);
-    /* Kernels load elements directly, so an oddly aligned tensor gets an aligned copy. */
-    if ((uintptr_t)f.t->data % esz != 0) {
-        size_t bytes = (size_t)(f.t->end - f.t->begin);
-        void *copy = aligned_alloc(64, (bytes + 63) / 64 * 64);
-        if (!copy || !keep_owned(m, copy)) { free(copy); return seam_fail(err, SEAM_ERR_NOMEM, "out of memory"); }
-        memcpy(copy, f.t->data, bytes);
-        out->data = copy;
-    } else {
-        out->data = f.t->data;
+    return aligned_data(m, f.t, &out->data, err);
+}
+
+/* __metadata__ of a quantised file: seam_quant names the type ("q8" or "q4"; individual
+ * tensors say theirs by their suffix) and seam_quant_block, when given, must be 32. */
+static seam_status check_quant_metadata(const seam_model *m, seam_error *err) {
+    for (size_t i = 0; i < m->n_files; i++) {
+        const char *q = st_meta(&m->files[i], "seam_quant"), *b = st_meta(&m->files[i], "seam_quant_block");
+        if (q && strcmp(q, "q8") != 0 && strcmp(q, "q4") != 0)
+            return seam_fail(err, SEAM_ERR_UNSUPPORTED, "%s: __metadata__ seam_quant is '%s'; supported: q8, q4",
+                             m->file_names[i], q);
+        if (b && strcmp(b, "32") != 0)
+            return seam_fail(err, SEAM_ERR_UNSUPPORTED, "%s: __metadata__ seam_quant_block is '%s'; supported: 32",
+                             m->file_names[i], b);
+        if (b && !q)
+            return seam_fail(err, SEAM_ERR_FORMAT, "%s: __metadata__ has seam_quant_block but no seam_quant",
+                             m->file_names[i]);
     }
     return SEAM_OK;
 }
@@ -251,7 +350,8 @@ static seam_status load_gpt2(seam_model *m, seam_error *err) {
     int C = in->n_embd, I = in->n_inner, V = in->vocab_size, P = in->n_positions;
     seam_status s;
     if (in->has_embed) {
-        if ((s = load_matrix(m, "wte.weight", V, C, &m->wte, err)) || (s = load_matrix(m, "wpe.weight", P, C, &m->wpe, err)))
+        if ((s = load_matrix(m, "wte.weight", V, C, 0, &m->wte, &m->wte_q, err)) ||
+            (s = load_matrix(m, "wpe.weight", P, C, 0, &m->wpe, &m->wpe_q, err)))
             return s;
     }
     m->layers = calloc((size_t)in->n_layer, sizeof *m->layers);
@@ -264,11 +364,11 @@ static seam_status load_gpt2(seam_model *m, seam_error *err) {
                                  "mlp.c_fc.weight", "mlp.c_fc.bias", "mlp.c_proj.weight", "mlp.c_proj.bias"};
         for (int i = 0; i < 12; i++) snprintf(n[i], sizeof n[i], "h.%d.%s", l, parts[i]);
         if ((s = load_vector(m, n[0], C, &L->ln1_w, err)) || (s = load_vector(m, n[1], C, &L->ln1_b, err)) ||
-            (s = load_matrix(m, n[2], C, 3 * C, &L->attn_w, err)) || (s = load_vector(m, n[3], 3 * C, &L->attn_b, err)) ||
-            (s = load_matrix(m, n[4], C, C, &L->attn_proj_w, err)) || (s = load_vector(m, n[5], C, &L->attn_proj_b, err)) ||
+            (s = load_matrix(m, n[2], C, 3 * C, 1, &L->attn_w, &L->attn_w_q, err)) || (s = load_vector(m, n[3], 3 * C, &L->attn_b, err)) ||
+            (s = load_matrix(m, n[4], C, C, 1, &L->attn_proj_w, &L->attn_proj_w_q, err)) || (s = load_vector(m, n[5], C, &L->attn_proj_b, err)) ||
             (s = load_vector(m, n[6], C, &L->ln2_w, err)) || (s = load_vector(m, n[7], C, &L->ln2_b, err)) ||
-            (s = load_matrix(m, n[8], C, I, &L->fc_w, err)) || (s = load_vector(m, n[9], I, &L->fc_b, err)) ||
-            (s = load_matrix(m, n[10], I, C, &L->fc_proj_w, err)) || (s = load_vector(m, n[11], C, &L->fc_proj_b, err)))
+            (s = load_matrix(m, n[8], C, I, 1, &L->fc_w, &L->fc_w_q, err)) || (s = load_vector(m, n[9], I, &L->fc_b, err)) ||
+            (s = load_matrix(m, n[10], I, C, 1, &L->fc_proj_w, &L->fc_proj_w_q, err)) || (s = load_vector(m, n[11], C, &L->fc_proj_b, err)))
             return s;
         if (l == in->layer_begin) in->weight_dtype = L->attn_w.dtype;
     }
@@ -277,12 +377,15 @@ static seam_status load_gpt2(seam_model *m, seam_error *err) {
             return s;
         /* lm_head is stored at top level (no "transformer." prefix) when untied. */
         int has_lm_head = 0;
-        for (size_t i = 0; i < m->n_files; i++) has_lm_head |= st_find(&m->files[i], "lm_head.weight") != NULL;
+        for (size_t i = 0; i < m->n_files; i++)
+            has_lm_head |= st_find(&m->files[i], "lm_head.weight") || st_find(&m->files[i], "lm_head.weight.q8") ||
+                           st_find(&m->files[i], "lm_head.weight.q4");
         if (has_lm_head) {
-            if ((s = load_matrix(m, "lm_head.weight", V, C, &m->lm_head, err))) return s;
+            if ((s = load_matrix(m, "lm_head.weight", V, C, 0, &m->lm_head, &m->lm_head_q, err))) return s;
         } else if (in->has_embed) {
             m->lm_head = m->wte;
-        } else if ((s = load_matrix(m, "wte.weight", V, C, &m->lm_head, err))) {
+            m->lm_head_q = m->wte_q;
+        } else if ((s = load_matrix(m, "wte.weight", V, C, 0, &m->lm_head, &m->lm_head_q, err))) {
             return s;
         }
     }
@@ -304,6 +407,7 @@ seam_status seam_model_open(const char *dir, seam_model **out, seam_error *err) 
     if ((s = seam_read_file(cfg_path, CONFIG_MAX_BYTES, &text, &len, err))) goto fail;
     if ((s = seam_config_parse(text, len, &m->cfg, err))) goto fail;
     if ((s = open_weight_files(m, err))) goto fail;
+    if ((s = check_quant_metadata(m, err))) goto fail;
     if ((s = load_gpt2(m, err))) goto fail;
     for (size_t i = 0; i < m->n_files; i++)
         for (size_t j = 0; j < m->files[i].n_tensors; j++) {

@@ -8,6 +8,7 @@
 
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/unicode.h"
+#include "tokenizer/wordpiece.h"
 #include "util/error.h"
 
 /* ------------------------------------------------------------------ helpers */
@@ -319,13 +320,17 @@ static seam_status load_tokenizer_json(seam_tokenizer *t, const char *path, seam
     } else if (!type) {
         st = seam_fail(err, SEAM_ERR_FORMAT, "%s: model has no \"type\"", path);
     }
-    /* The one place a model kind is chosen; WordPiece would be a second branch here. */
+    /* The one place a model kind is chosen. */
     if (st == SEAM_OK && strcmp(type, "BPE") == 0) {
         st = vocab_from_json(t, json_get(model, "vocab"), path, "model.vocab", err);
         if (st == SEAM_OK) st = bpe_load_json(t, root, path, err);
+    } else if (st == SEAM_OK && strcmp(type, "WordPiece") == 0) {
+        st = wp_from_json(root, path, &t->wp, err);
+        json_free(root);
+        return st;
     } else if (st == SEAM_OK) {
-        st = seam_fail(err, SEAM_ERR_UNSUPPORTED, "%s: tokenizer model type \"%s\" is not supported (only BPE)", path,
-                       type);
+        st = seam_fail(err, SEAM_ERR_UNSUPPORTED, "%s: tokenizer model type \"%s\" is not supported (BPE, WordPiece)",
+                       path, type);
     }
     if (st == SEAM_OK) st = added_tokens_from_json(t, json_get(root, "added_tokens"), path, err);
     if (st == SEAM_OK) st = finish(t, path, err);
@@ -411,17 +416,21 @@ seam_status seam_tokenizer_open(const char *dir, seam_tokenizer **out, seam_erro
     char *tj = seam_path_join(dir, "tokenizer.json");
     char *vj = seam_path_join(dir, "vocab.json");
     char *mt = seam_path_join(dir, "merges.txt");
+    char *vt = seam_path_join(dir, "vocab.txt");
     seam_status st;
-    if (!t || !tj || !vj || !mt) {
+    if (!t || !tj || !vj || !mt || !vt) {
         st = seam_fail(err, SEAM_ERR_NOMEM, "out of memory");
     } else if (seam_file_exists(tj)) {
         st = load_tokenizer_json(t, tj, err);
     } else if (seam_file_exists(vj) && seam_file_exists(mt)) {
         st = load_vocab_merges(t, dir, vj, mt, err);
+    } else if (seam_file_exists(vt)) {
+        st = wp_open_dir(dir, &t->wp, err);
     } else {
-        st = seam_fail(err, SEAM_ERR_IO, "no tokenizer in %s: looked for tokenizer.json, then vocab.json with merges.txt",
-                       dir);
+        st = seam_fail(err, SEAM_ERR_IO,
+                       "no tokenizer in %s: looked for tokenizer.json, vocab.json with merges.txt, and vocab.txt", dir);
     }
+    free(vt);
     free(tj);
     free(vj);
     free(mt);
@@ -435,6 +444,7 @@ seam_status seam_tokenizer_open(const char *dir, seam_tokenizer **out, seam_erro
 
 void seam_tokenizer_close(seam_tokenizer *t) {
     if (!t) return;
+    wp_close(t->wp);
     if (t->ops && t->model) t->ops->free(t->model);
     tok_vocab_free(&t->vocab);
     for (size_t i = 0; i < t->n_added; i++) free(t->added[i].text);
@@ -461,6 +471,7 @@ seam_status seam_tokenize(const seam_tokenizer *t, const char *text, size_t len,
     if (n_ids) *n_ids = 0;
     if (!t || !n_ids || (!text && len) || (!ids && cap))
         return seam_fail(err, SEAM_ERR_ARG, "seam_tokenize: NULL argument");
+    if (t->wp) return wp_encode(t->wp, text, len, 1, 0, ids, cap, n_ids, NULL, err);
     tok_sink out = {ids, cap, 0};
     seam_status st = SEAM_OK;
     size_t seg = 0; /* start of the text not yet encoded */
@@ -513,12 +524,14 @@ seam_status seam_tokenize(const seam_tokenizer *t, const char *text, size_t len,
 
 const char *seam_token_bytes(const seam_tokenizer *t, int32_t id, size_t *len) {
     if (len) *len = 0;
+    if (t && t->wp) return wp_token_text(t->wp, id, len);
     if (!t || id < 0 || id >= t->n_ids || t->tok_len[id] == UINT32_MAX) return NULL;
     if (len) *len = t->tok_len[id];
     return t->tok_bytes + t->tok_off[id];
 }
 
 size_t seam_detokenize(const seam_tokenizer *t, const int32_t *ids, size_t n, char *out, size_t cap) {
+    if (t && t->wp) return wp_decode(t->wp, ids, n, 0, out, cap);
     if (t && t->ops && t->ops->decode) return t->ops->decode(t->model, ids, n, out, cap);
     utf8_fixer f;
     /* Leave room for the NUL, snprintf-style. */
@@ -534,11 +547,12 @@ size_t seam_detokenize(const seam_tokenizer *t, const int32_t *ids, size_t n, ch
     return f.need;
 }
 
-int seam_tokenizer_vocab_size(const seam_tokenizer *t) { return t ? t->n_ids : 0; }
+int seam_tokenizer_vocab_size(const seam_tokenizer *t) { return t ? (t->wp ? wp_vocab_size(t->wp) : t->n_ids) : 0; }
 
 int32_t seam_tokenizer_special(const seam_tokenizer *t, const char *text) {
     if (!t || !text) return -1;
     size_t len = strlen(text);
+    if (t->wp) return wp_token_id(t->wp, text, len);
     for (size_t i = 0; i < t->n_added; i++)
         if (t->added[i].len == len && memcmp(t->added[i].text, text, len) == 0) return t->added[i].id;
     return -1;

@@ -81,7 +81,12 @@ typedef struct {
     size_t (*decode)(const void *model, const int32_t *ids, size_t n, char *out, size_t cap);
 } tok_model_ops;
 
+struct wp_tokenizer;
+
 struct seam_tokenizer {
+    /* A WordPiece (BERT) tokenizer carries its own normaliser, pre-tokenizer and
+     * templates, so it is delegated to whole rather than plugged in as a model. */
+    struct wp_tokenizer *wp;
     const tok_model_ops *ops;
     void *model;
     tok_decoder_kind decoder;

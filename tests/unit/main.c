@@ -51,12 +51,14 @@ const char *test_tmpdir(void) {
 }
 
 int main(int argc, char **argv) {
-    const char *filter = argc > 1 ? argv[1] : NULL;
+    /* Arguments are substrings; a test runs when its name contains any of them. */
     const char *results = getenv("SEAM_TEST_RESULTS");
     snprintf(tmp_root, sizeof tmp_root, "/tmp/seam-unit-%ld", (long)getpid());
     int passed = 0, failed = 0;
     for (int i = 0; i < n_tests; i++) {
-        if (filter && !strstr(tests[i].name, filter)) continue;
+        int wanted = argc < 2;
+        for (int a = 1; a < argc && !wanted; a++) wanted = strstr(tests[i].name, argv[a]) != NULL;
+        if (!wanted) continue;
         current_failed = 0;
         printf("  %-48s", tests[i].name);
         fflush(stdout);

@@ -35,10 +35,10 @@ static double max_rel(const float *a, const float *b, size_t n) {
     return m;
 }
 
-static const seam_kernels *simd_tables[4];
+static const seam_kernels *simd_tables[8];
 static int n_simd(void) {
     int n = 0;
-    const char *names[] = {"avx2"};
+    const char *names[] = {"avx2", "avx512", "neon", "wasm"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         const seam_kernels *k = seam_kernels_by_name(names[i]);
         if (k) simd_tables[n++] = k;

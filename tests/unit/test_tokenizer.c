@@ -458,7 +458,7 @@ TEST(test_tokenizer_malformed_json) {
         small_spec spec;
         seam_status want;
     } cases[] = {
-        {{.type = "WordPiece"}, SEAM_ERR_UNSUPPORTED},
+        {{.type = "Unigram"}, SEAM_ERR_UNSUPPORTED},
         {{.type = "Unigram"}, SEAM_ERR_UNSUPPORTED},
         {{.normalizer = "{\"type\":\"NFC\"}"}, SEAM_ERR_UNSUPPORTED},
         {{.pre = "{\"type\":\"Whitespace\"}"}, SEAM_ERR_UNSUPPORTED},
@@ -579,4 +579,35 @@ TEST(test_tokenizer_malformed_vocab_merges) {
     CHECK(open_status(dir, &err) == SEAM_ERR_FORMAT);
     CHECK(write_text(dir, "tokenizer_config.json", "{"));
     CHECK(open_status(dir, &err) == SEAM_ERR_FORMAT && strstr(err.message, "tokenizer_config.json"));
+}
+
+/* seam_tokenizer routes a WordPiece tokenizer.json (and a bare vocab.txt) to the BERT
+ * tokenizer: the public API gives the golden bert-base-uncased ids too. */
+TEST(test_tokenizer_public_api_wordpiece_golden) {
+    seam_error err = {0};
+    seam_tokenizer *t = NULL;
+    CHECKF(seam_tokenizer_open(fixture("tok/bert-base-uncased"), &t, &err) == SEAM_OK, "%s", err.message);
+    FILE *f = fopen(fixture("tokenizer-golden/bert-uncased-shared.jsonl"), "r");
+    CHECK(f != NULL);
+    char *line = NULL;
+    size_t cap = 0;
+    int lines = 0, bad = 0;
+    int32_t ids[4096];
+    while (getline(&line, &cap, f) > 0 && !bad) {
+        json_value *v = json_parse(line, strlen(line), NULL, 0);
+        const json_value *text = json_get(v, "text"), *want = json_get(v, "ids");
+        size_t n = 0;
+        seam_status s = seam_tokenize(t, text->str, text->len, ids, 4096, &n, &err);
+        int same = s == SEAM_OK && n == want->len;
+        for (size_t i = 0; same && i < n; i++) same = ids[i] == want->items[i].integer;
+        if (!same) bad = test_fail(__FILE__, __LINE__, "line %d differs (%s)", lines + 1, err.message) + 1;
+        json_free(v);
+        lines++;
+    }
+    free(line);
+    fclose(f);
+    CHECK(seam_tokenizer_special(t, "[CLS]") == 101);
+    CHECK(seam_tokenizer_vocab_size(t) == 30522);
+    seam_tokenizer_close(t);
+    CHECKF(!bad && lines == 400, "%d lines", lines);
 }

@@ -1,0 +1,445 @@
+/* The BERT encoder forward pass (post-LN blocks) and the sentence-embedding API on top:
+ * tokenisation, length bucketing with dynamic padding, pooling, normalisation.
+ * Shapes: B sequences of T tokens, R = B*T rows, C hidden, H heads of D = C/H, I the
+ * intermediate width. Every buffer is sized once in bert_ctx_new for max_batch * max_seq
+ * rows; a forward pass allocates nothing. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "graph/ops.h"
+#include "kernels/kernels.h"
+#include "model/bert.h"
+#include "tokenizer/wordpiece.h"
+#include "util/error.h"
+#include "util/pool.h"
+
+struct bert_ctx {
+    const bert_model *m;
+    const seam_kernels *k;
+    seam_pool *pool;
+    int n_threads, max_batch, max_seq;
+    float *h;      /* [R, C] hidden state */
+    float *q, *kk, *v; /* [R, C] */
+    float *att;    /* [R, C] attention output before its projection */
+    float *tmp;    /* [R, C] sublayer output before residual + norm */
+    float *mid;    /* [R, I] */
+    float *scores; /* [threads][max_seq] */
+    float *cls;    /* [max_batch, 2C] pooler input and output */
+    float *emb;    /* [2C] position and token type rows */
+};
+
+static float *alloc_floats(size_t n) {
+    /* 64-byte rows keep 512-bit loads aligned. */
+    size_t bytes = (n * sizeof(float) + 63) / 64 * 64;
+    float *p = aligned_alloc(64, bytes ? bytes : 64);
+    if (p) memset(p, 0, bytes ? bytes : 64);
+    return p;
+}
+
+void bert_ctx_free(bert_ctx *c) {
+    if (!c) return;
+    free(c->h); free(c->q); free(c->kk); free(c->v); free(c->att); free(c->tmp); free(c->mid);
+    free(c->scores); free(c->cls); free(c->emb);
+    seam_pool_free(c->pool);
+    free(c);
+}
+
+seam_status bert_ctx_new(const bert_model *m, int max_batch, int max_seq, int n_threads, bert_ctx **out, seam_error *err) {
+    *out = NULL;
+    const bert_config *cf = &m->cfg;
+    if (max_batch < 1 || max_batch > 65536) return seam_fail(err, SEAM_ERR_ARG, "batch size %d is outside [1, 65536]", max_batch);
+    if (max_seq < 1 || max_seq > cf->max_positions)
+        return seam_fail(err, SEAM_ERR_ARG, "sequence length %d is outside [1, %d] (max_position_embeddings)", max_seq, cf->max_positions);
+    if (n_threads < 0 || n_threads > 1024) return seam_fail(err, SEAM_ERR_ARG, "thread count %d is outside [0, 1024]", n_threads);
+    if (n_threads == 0) n_threads = seam_physical_cores();
+    bert_ctx *c = calloc(1, sizeof *c);
+    if (!c) return seam_fail(err, SEAM_ERR_NOMEM, "out of memory");
+    c->m = m;
+    c->k = seam_kernels_best();
+    c->n_threads = n_threads;
+    c->max_batch = max_batch;
+    c->max_seq = max_seq;
+    size_t R = (size_t)max_batch * (size_t)max_seq, C = (size_t)cf->hidden;
+    c->h = alloc_floats(R * C);
+    c->q = alloc_floats(R * C);
+    c->kk = alloc_floats(R * C);
+    c->v = alloc_floats(R * C);
+    c->att = alloc_floats(R * C);
+    c->tmp = alloc_floats(R * C);
+    c->mid = alloc_floats(R * (size_t)cf->intermediate);
+    c->scores = alloc_floats((size_t)n_threads * (size_t)max_seq);
+    c->cls = alloc_floats((size_t)max_batch * C * 2);
+    c->emb = alloc_floats(2 * C);
+    if (!c->h || !c->q || !c->kk || !c->v || !c->att || !c->tmp || !c->mid || !c->scores || !c->cls || !c->emb) {
+        bert_ctx_free(c);
+        return seam_fail(err, SEAM_ERR_NOMEM, "out of memory for %d sequences of %d tokens", max_batch, max_seq);
+    }
+    if (n_threads > 1) {
+        seam_status s = seam_pool_new(n_threads, &c->pool, err);
+        if (s) { bert_ctx_free(c); return s; }
+    }
+    *out = c;
+    return SEAM_OK;
+}
+
+int bert_ctx_threads(const bert_ctx *c) { return c->n_threads; }
+const float *bert_ctx_hidden(const bert_ctx *c) { return c->h; }
+
+/* ------------------------------------------------------------------ row jobs */
+
+typedef struct {
+    bert_ctx *c;
+    const float *add;          /* residual input added to h before the norm, or NULL */
+    const float *w, *b;
+    int rows;
+} norm_job;
+
+/* h = LayerNorm(h + add), row by row. */
+static void norm_worker(void *arg, int ith, int nth) {
+    const norm_job *j = arg;
+    int C = j->c->m->cfg.hidden, lo, hi;
+    float eps = j->c->m->cfg.layer_norm_eps;
+    seam_pool_chunk(j->rows, 1, ith, nth, &lo, &hi);
+    for (int r = lo; r < hi; r++) {
+        float *h = j->c->h + (size_t)r * C;
+        if (j->add) {
+            const float *a = j->add + (size_t)r * C;
+            for (int i = 0; i < C; i++) h[i] += a[i];
+        }
+        seam_layernorm(h, j->w, j->b, eps, h, C);
+    }
+}
+
+static void add_norm(bert_ctx *c, const float *add, const float *w, const float *b, int rows) {
+    norm_job j = {c, add, w, b, rows};
+    if (rows * c->m->cfg.hidden < 16384) norm_worker(&j, 0, 1);
+    else seam_pool_run(c->pool, norm_worker, &j);
+}
+
+typedef struct {
+    bert_ctx *c;
+    const int32_t *mask;
+    int B, T;
+    float scale;
+} attn_job;
+
+/* One thread's share of the (sequence, head, query) triples. Padded keys are skipped,
+ * which is what adding finfo.min to their scores gives after the softmax. */
+static void attn_worker(void *arg, int ith, int nth) {
+    const attn_job *j = arg;
+    bert_ctx *c = j->c;
+    const seam_kernels *k = c->k;
+    int C = c->m->cfg.hidden, H = c->m->cfg.n_head, D = C / H, T = j->T, lo, hi;
+    float *sc = c->scores + (size_t)ith * c->max_seq;
+    seam_pool_chunk(j->B * H * T, 1, ith, nth, &lo, &hi);
+    for (int p = lo; p < hi; p++) {
+        int b = p / (H * T), h = (p / T) % H, t = p % T;
+        const int32_t *mk = j->mask + (size_t)b * T;
+        size_t row0 = (size_t)b * T;
+        const float *q = c->q + (row0 + (size_t)t) * C + (size_t)h * D;
+        float mx = -INFINITY;
+        for (int i = 0; i < T; i++) {
+            if (!mk[i]) { sc[i] = 0; continue; }
+            sc[i] = k->dot(q, c->kk + (row0 + (size_t)i) * C + (size_t)h * D, D) * j->scale;
+            if (sc[i] > mx) mx = sc[i];
+        }
+        float sum = 0;
+        for (int i = 0; i < T; i++)
+            if (mk[i]) { sc[i] = expf(sc[i] - mx); sum += sc[i]; }
+        float inv = 1.0f / sum, *o = c->att + (row0 + (size_t)t) * C + (size_t)h * D;
+        memset(o, 0, (size_t)D * sizeof(float));
+        for (int i = 0; i < T; i++)
+            if (mk[i]) k->axpy(sc[i] * inv, c->v + (row0 + (size_t)i) * C + (size_t)h * D, o, D);
+    }
+}
+
+/* ------------------------------------------------------------------ forward */
+
+seam_status bert_forward(bert_ctx *c, const int32_t *ids, const int32_t *mask, int B, int T, float *hidden, float *pooler,
+                         seam_error *err) {
+    const bert_model *m = c->m;
+    const bert_config *cf = &m->cfg;
+    const seam_kernels *k = c->k;
+    if (B < 1 || B > c->max_batch) return seam_fail(err, SEAM_ERR_ARG, "batch of %d sequences is outside [1, %d]", B, c->max_batch);
+    if (T < 1 || T > c->max_seq) return seam_fail(err, SEAM_ERR_RANGE, "sequence of %d tokens is outside [1, %d]", T, c->max_seq);
+    if (pooler && !m->pool_w.data) return seam_fail(err, SEAM_ERR_ARG, "this model has no pooler (pooler.dense)");
+    int C = cf->hidden, I = cf->intermediate, R = B * T;
+    for (int b = 0; b < B; b++) {
+        int any = 0;
+        for (int t = 0; t < T; t++) {
+            int32_t id = ids[(size_t)b * T + t], mk = mask[(size_t)b * T + t];
+            if (id < 0 || id >= cf->vocab_size)
+                return seam_fail(err, SEAM_ERR_RANGE, "token id %d at [%d, %d] is outside the vocabulary of %d", (int)id, b, t, cf->vocab_size);
+            if (mk != 0 && mk != 1) return seam_fail(err, SEAM_ERR_ARG, "attention mask value %d at [%d, %d] is not 0 or 1", (int)mk, b, t);
+            any |= mk;
+        }
+        if (!any) return seam_fail(err, SEAM_ERR_ARG, "sequence %d has an all-zero attention mask", b);
+    }
+    /* embeddings: word + position + token type 0, then LayerNorm */
+    for (int r = 0; r < R; r++) {
+        float *h = c->h + (size_t)r * C, *tmp = c->emb;
+        k->row_to_f32(&m->word, ids[r], h);
+        k->row_to_f32(&m->pos, r % T, tmp);
+        k->row_to_f32(&m->type, 0, tmp + C);
+        for (int i = 0; i < C; i++) h[i] += tmp[i] + tmp[C + i];
+    }
+    add_norm(c, NULL, m->emb_ln_w, m->emb_ln_b, R);
+    attn_job aj = {c, mask, B, T, 1.0f / sqrtf((float)(C / cf->n_head))};
+    for (int l = 0; l < cf->n_layer; l++) {
+        const bert_layer *L = &m->layers[l];
+        op_matmul_nk(c->pool, k, c->h, R, &L->q_w, L->q_b, c->q);
+        op_matmul_nk(c->pool, k, c->h, R, &L->k_w, L->k_b, c->kk);
+        op_matmul_nk(c->pool, k, c->h, R, &L->v_w, L->v_b, c->v);
+        seam_pool_run(c->pool, attn_worker, &aj);
+        op_matmul_nk(c->pool, k, c->att, R, &L->ao_w, L->ao_b, c->tmp);
+        add_norm(c, c->tmp, L->ln1_w, L->ln1_b, R);
+        op_matmul_nk(c->pool, k, c->h, R, &L->in_w, L->in_b, c->mid);
+        op_activation(c->pool, cf->activation, c->mid, (size_t)R * I);
+        op_matmul_nk(c->pool, k, c->mid, R, &L->out_w, L->out_b, c->tmp);
+        add_norm(c, c->tmp, L->ln2_w, L->ln2_b, R);
+    }
+    if (hidden) memcpy(hidden, c->h, (size_t)R * C * sizeof(float));
+    if (pooler) {
+        for (int b = 0; b < B; b++) memcpy(c->cls + (size_t)b * C, c->h + (size_t)b * T * C, (size_t)C * sizeof(float));
+        float *po = c->cls + (size_t)c->max_batch * C;
+        op_matmul_nk(c->pool, k, c->cls, B, &m->pool_w, m->pool_b, po);
+        for (size_t i = 0; i < (size_t)B * C; i++) pooler[i] = tanhf(po[i]);
+    }
+    return SEAM_OK;
+}
+
+/* ------------------------------------------------------------------ pooling */
+
+seam_status seam_encoder_pool(seam_pooling mode, int normalize, const float *hidden, const int32_t *mask, int B, int T,
+                              int C, float *out, seam_error *err) {
+    if (B < 0 || T < 1 || C < 1 || !hidden || !mask || !out) return seam_fail(err, SEAM_ERR_ARG, "bad pooling arguments");
+    if (mode < SEAM_POOL_MEAN || mode > SEAM_POOL_LASTTOKEN) return seam_fail(err, SEAM_ERR_ARG, "unknown pooling mode %d", (int)mode);
+    for (int b = 0; b < B; b++) {
+        const float *hb = hidden + (size_t)b * T * C;
+        const int32_t *mk = mask + (size_t)b * T;
+        float *o = out + (size_t)b * C;
+        if (mode == SEAM_POOL_CLS) memcpy(o, hb, (size_t)C * sizeof(float));
+        else if (mode == SEAM_POOL_LASTTOKEN) {
+            int last = -1;
+            for (int t = 0; t < T; t++) if (mk[t]) last = t;
+            if (last < 0) memset(o, 0, (size_t)C * sizeof(float));
+            else memcpy(o, hb + (size_t)last * C, (size_t)C * sizeof(float));
+        } else if (mode == SEAM_POOL_MAX) {
+            /* masked positions count as -1e9, as in sentence-transformers */
+            for (int i = 0; i < C; i++) o[i] = -1e9f;
+            for (int t = 0; t < T; t++)
+                for (int i = 0; mk[t] && i < C; i++) o[i] = hb[(size_t)t * C + i] > o[i] ? hb[(size_t)t * C + i] : o[i];
+        } else {
+            /* sums in double: long inputs would otherwise lose low bits in f32 */
+            double n = 0;
+            for (int t = 0; t < T; t++) n += mk[t] != 0;
+            for (int i = 0; i < C; i++) {
+                double s = 0;
+                for (int t = 0; t < T; t++) if (mk[t]) s += hb[(size_t)t * C + i];
+                o[i] = (float)(s / (n > 1e-9 ? n : 1e-9));
+            }
+        }
+        if (normalize) {
+            double ss = 0;
+            for (int i = 0; i < C; i++) ss += (double)o[i] * o[i];
+            double nrm = sqrt(ss);
+            float inv = (float)(1.0 / (nrm > 1e-12 ? nrm : 1e-12));
+            for (int i = 0; i < C; i++) o[i] *= inv;
+        }
+    }
+    return SEAM_OK;
+}
+
+/* ------------------------------------------------------------------ the encoder API */
+
+struct seam_encoder {
+    bert_model *m;
+    wp_tokenizer *tok;
+    bert_ctx *ctx;
+    seam_encoder_info info;
+    int32_t pad_id;
+    int32_t *ids, *mask; /* [max_batch, max_seq] of the batch being run */
+    float *pooled;       /* [max_batch, C] */
+};
+
+void seam_encoder_close(seam_encoder *e) {
+    if (!e) return;
+    bert_ctx_free(e->ctx);
+    wp_close(e->tok);
+    bert_model_close(e->m);
+    free(e->ids);
+    free(e->mask);
+    free(e->pooled);
+    free(e);
+}
+
+const seam_encoder_info *seam_encoder_get_info(const seam_encoder *e) { return &e->info; }
+
+/* sentence-transformers' choice: its config's max_seq_length, else the smaller of the
+ * position table and the tokenizer's model_max_length. */
+static int pick_max_seq(const bert_st_config *st, const bert_config *cf) {
+    int n = st->max_seq_length;
+    if (n <= 0) n = st->tok_max_length > 0 && st->tok_max_length < cf->max_positions ? st->tok_max_length : cf->max_positions;
+    return n < cf->max_positions ? n : cf->max_positions;
+}
+
+static seam_status encoder_setup(seam_encoder *e, const bert_st_config *st, const seam_encoder_params *p, seam_error *err) {
+    const bert_config *cf = &e->m->cfg;
+    seam_status s;
+    if (st->pool_dim && st->pool_dim != cf->hidden)
+        return seam_fail(err, SEAM_ERR_FORMAT, "1_Pooling/config.json: embedding dimension %d differs from hidden_size %d", st->pool_dim,
+                         cf->hidden);
+    if ((s = wp_open_dir(st->model_dir, &e->tok, err))) return s;
+    if (st->do_lower_case && !wp_get_settings(e->tok)->lowercase)
+        return seam_fail(err, SEAM_ERR_UNSUPPORTED, "sentence_bert_config.json: do_lower_case with a cased tokenizer is not supported");
+    if (wp_vocab_size(e->tok) > cf->vocab_size)
+        return seam_fail(err, SEAM_ERR_FORMAT, "the tokenizer has %d ids, more than the model's vocab_size %d", wp_vocab_size(e->tok),
+                         cf->vocab_size);
+    int max_seq = pick_max_seq(st, cf), max_batch = p->max_batch ? p->max_batch : 32;
+    if (p->max_seq_length < 0 || p->max_seq_length > max_seq)
+        return seam_fail(err, SEAM_ERR_ARG, "max_seq_length %d is outside [1, %d]", p->max_seq_length, max_seq);
+    if (p->max_seq_length) max_seq = p->max_seq_length;
+    const int32_t *sp;
+    if ((size_t)max_seq < wp_special_prefix(e->tok, &sp) + wp_special_suffix(e->tok, &sp) + 1)
+        return seam_fail(err, SEAM_ERR_ARG, "max_seq_length %d leaves no room for text", max_seq);
+    if ((s = bert_ctx_new(e->m, max_batch, max_seq, p->n_threads, &e->ctx, err))) return s;
+    size_t cells = (size_t)max_batch * (size_t)max_seq;
+    e->ids = malloc(cells * sizeof *e->ids);
+    e->mask = malloc(cells * sizeof *e->mask);
+    e->pooled = malloc((size_t)max_batch * (size_t)cf->hidden * sizeof *e->pooled);
+    if (!e->ids || !e->mask || !e->pooled) return seam_fail(err, SEAM_ERR_NOMEM, "out of memory");
+    e->pad_id = wp_pad_id(e->tok) >= 0 ? wp_pad_id(e->tok) : cf->pad_token_id;
+    if (e->pad_id >= cf->vocab_size) e->pad_id = 0;
+    seam_encoder_info *in = &e->info;
+    in->hidden = cf->hidden;
+    in->n_layer = cf->n_layer;
+    in->n_head = cf->n_head;
+    in->intermediate = cf->intermediate;
+    in->vocab_size = cf->vocab_size;
+    in->max_position_embeddings = cf->max_positions;
+    in->max_seq_length = max_seq;
+    in->max_batch = max_batch;
+    in->n_threads = bert_ctx_threads(e->ctx);
+    in->pooling = st->pooling;
+    in->normalize = st->normalize;
+    in->has_pooler = e->m->pool_w.data != NULL;
+    in->is_plain = st->is_plain;
+    in->weight_dtype = e->m->weight_dtype;
+    in->weight_bytes = e->m->weight_bytes;
+    return SEAM_OK;
+}
+
+seam_status seam_encoder_open(const char *dir, const seam_encoder_params *params, seam_encoder **out, seam_error *err) {
+    *out = NULL;
+    seam_encoder_params p = {0, 0, 0};
+    if (params) p = *params;
+    if (!dir) return seam_fail(err, SEAM_ERR_ARG, "no model folder given");
+    if (p.max_batch < 0 || p.max_batch > 65536) return seam_fail(err, SEAM_ERR_ARG, "max_batch %d is outside [0, 65536]", p.max_batch);
+    seam_encoder *e = calloc(1, sizeof *e);
+    if (!e) return seam_fail(err, SEAM_ERR_NOMEM, "out of memory");
+    bert_st_config st;
+    seam_status s = bert_st_parse(dir, &st, err);
+    if (s) { free(e); return s; }
+    if (!(s = bert_model_open(st.model_dir, &e->m, err)) && (s = encoder_setup(e, &st, &p, err))) seam_fail_wrap(err, "%s", dir);
+    bert_st_free(&st);
+    if (s) { seam_encoder_close(e); return s; }
+    *out = e;
+    return SEAM_OK;
+}
+
+seam_status seam_encoder_tokenize(const seam_encoder *e, const char *text, size_t len, int32_t *ids, size_t cap, size_t *n_ids,
+                                  int *truncated, seam_error *err) {
+    return wp_encode(e->tok, text, len, 1, (size_t)e->info.max_seq_length, ids, cap, n_ids, truncated, err);
+}
+
+seam_status seam_encoder_forward_ids(seam_encoder *e, const int32_t *ids, const int32_t *mask, int B, int T, float *last_hidden,
+                                     float *pooler, seam_error *err) {
+    if (!ids || !mask || B < 1) return seam_fail(err, SEAM_ERR_ARG, "need ids, a mask and at least one sequence");
+    if (T < 1 || T > e->info.max_seq_length)
+        return seam_fail(err, SEAM_ERR_RANGE, "sequences of %d tokens are outside [1, %d] (max_seq_length)", T, e->info.max_seq_length);
+    size_t C = (size_t)e->info.hidden;
+    for (int b0 = 0; b0 < B; b0 += e->info.max_batch) {
+        int nb = B - b0 < e->info.max_batch ? B - b0 : e->info.max_batch;
+        size_t at = (size_t)b0 * (size_t)T;
+        seam_status s = bert_forward(e->ctx, ids + at, mask + at, nb, T, last_hidden ? last_hidden + at * C : NULL,
+                                     pooler ? pooler + (size_t)b0 * C : NULL, err);
+        if (s) return s;
+    }
+    return SEAM_OK;
+}
+
+typedef struct {
+    size_t idx, off; /* text index, start of its ids in the arena */
+    int len;
+} by_len;
+
+static int cmp_len(const void *a, const void *b) {
+    const by_len *x = a, *y = b;
+    if (x->len != y->len) return x->len < y->len ? -1 : 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+seam_status seam_encoder_embed(seam_encoder *e, const char *const *texts, const size_t *lens, size_t n, float *out, unsigned flags,
+                               seam_embed_stats *stats, seam_error *err) {
+    if (stats) memset(stats, 0, sizeof *stats);
+    if (n == 0) return SEAM_OK;
+    if (!texts || !out) return seam_fail(err, SEAM_ERR_ARG, "no texts or no output buffer");
+    int max_seq = e->info.max_seq_length, C = e->info.hidden, mb = e->info.max_batch;
+    int normalize = (e->info.normalize || (flags & SEAM_EMBED_NORMALIZE)) && !(flags & SEAM_EMBED_NO_NORMALIZE);
+    seam_embed_stats st = {0, 0, 0};
+    /* Every text's ids first, so the batches can be formed from sequences of like length. */
+    int32_t *arena = NULL;
+    size_t used = 0, cap = 0;
+    by_len *order = malloc(n * sizeof *order);
+    seam_status s = SEAM_OK;
+    if (!order) s = seam_fail(err, SEAM_ERR_NOMEM, "out of memory for %zu texts", n);
+    for (size_t i = 0; i < n && !s; i++) {
+        if (!texts[i]) { s = seam_fail(err, SEAM_ERR_ARG, "text %zu is NULL", i); break; }
+        if (used + (size_t)max_seq > cap) {
+            size_t nc = cap ? cap * 2 : (size_t)max_seq * 64;
+            while (nc < used + (size_t)max_seq) nc *= 2;
+            int32_t *na = realloc(arena, nc * sizeof *na);
+            if (!na) { s = seam_fail(err, SEAM_ERR_NOMEM, "out of memory for %zu texts", n); break; }
+            arena = na;
+            cap = nc;
+        }
+        size_t got = 0;
+        int tr = 0;
+        s = wp_encode(e->tok, texts[i], lens ? lens[i] : strlen(texts[i]), 1, (size_t)max_seq, arena + used, (size_t)max_seq,
+                      &got, &tr, err);
+        if (s) { seam_fail_wrap(err, "text %zu", i); break; }
+        if (tr && (flags & SEAM_EMBED_NO_TRUNCATE)) {
+            s = seam_fail(err, SEAM_ERR_RANGE, "text %zu is longer than max_seq_length (%d tokens)", i, max_seq);
+            break;
+        }
+        st.n_truncated += tr != 0;
+        st.n_tokens += got;
+        order[i] = (by_len){i, used, (int)got};
+        used += got;
+    }
+    if (!s) qsort(order, n, sizeof *order, cmp_len);
+    for (size_t i0 = 0; i0 < n && !s; i0 += (size_t)mb) {
+        int nb = n - i0 < (size_t)mb ? (int)(n - i0) : mb, T = order[i0 + (size_t)nb - 1].len;
+        for (int b = 0; b < nb; b++) {
+            const by_len *o = &order[i0 + (size_t)b];
+            int32_t *row = e->ids + (size_t)b * T, *mrow = e->mask + (size_t)b * T;
+            memcpy(row, arena + o->off, (size_t)o->len * sizeof *row);
+            for (int t = 0; t < T; t++) {
+                mrow[t] = t < o->len;
+                if (t >= o->len) row[t] = e->pad_id;
+            }
+        }
+        st.n_padded += (size_t)nb * (size_t)T;
+        if ((s = bert_forward(e->ctx, e->ids, e->mask, nb, T, NULL, NULL, err)) ||
+            (s = seam_encoder_pool(e->info.pooling, normalize, bert_ctx_hidden(e->ctx), e->mask, nb, T, C, e->pooled, err)))
+            break;
+        for (int b = 0; b < nb; b++)
+            memcpy(out + order[i0 + (size_t)b].idx * (size_t)C, e->pooled + (size_t)b * C, (size_t)C * sizeof(float));
+    }
+    st.n_padded -= s ? st.n_padded : st.n_tokens;
+    if (stats) *stats = st;
+    free(arena);
+    free(order);
+    return s;
+}

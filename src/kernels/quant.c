@@ -1,0 +1,139 @@
+/* Scalar reference for the quantised kernels, and the dispatcher. */
+#include "kernels/quant.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
+#include "quant/quant.h"
+
+static void scalar_quantize_x(const float *x, int K, int8_t *q, float *d, float *s) {
+    for (int b = 0; b < K / SEAM_QBLOCK; b++) {
+        const float *xb = x + b * SEAM_QBLOCK;
+        float amax = 0.0f;
+        for (int i = 0; i < SEAM_QBLOCK; i++) amax = fmaxf(amax, fabsf(xb[i]));
+        float id = amax > 0.0f ? 127.0f / amax : 0.0f;
+        int sum = 0;
+        for (int i = 0; i < SEAM_QBLOCK; i++) {
+            float r = seam_round_even(xb[i] * id);
+            int v = r > 127.0f ? 127 : r < -127.0f ? -127 : r == r ? (int)r : 0; /* NaN: 0 */
+            q[b * SEAM_QBLOCK + i] = (int8_t)v;
+            sum += v;
+        }
+        d[b] = amax / 127.0f;
+        s[b] = d[b] * (float)sum;
+    }
+}
+
+static void scalar_matmul_q8(const seam_qx *x, int T, const seam_qmat *W, const float *bias, float *y, int n0, int n1) {
+    int K = W->cols, N = W->rows, nb = K / SEAM_QBLOCK;
+    const int8_t *wq = W->data;
+    for (int t = 0; t < T; t++) {
+        const int8_t *xq = x->q + (size_t)t * K;
+        const float *xd = x->d + (size_t)t * nb;
+        for (int n = n0; n < n1; n++) {
+            const int8_t *wr = wq + (size_t)n * K;
+            const uint16_t *wd = W->scale + (size_t)n * nb;
+            float acc = 0.0f;
+            for (int b = 0; b < nb; b++) {
+                int32_t sum = 0;
+                for (int i = 0; i < SEAM_QBLOCK; i++) sum += (int32_t)wr[b * SEAM_QBLOCK + i] * xq[b * SEAM_QBLOCK + i];
+                acc += seam_f16_to_f32(wd[b]) * xd[b] * (float)sum;
+            }
+            y[(size_t)t * N + n] = acc + (bias ? bias[n] : 0.0f);
+        }
+    }
+}
+
+static void scalar_matmul_q4(const seam_qx *x, int T, const seam_qmat *W, const float *bias, float *y, int n0, int n1) {
+    int K = W->cols, N = W->rows, nb = K / SEAM_QBLOCK;
+    const uint8_t *wq = W->data;
+    for (int t = 0; t < T; t++) {
+        const int8_t *xq = x->q + (size_t)t * K;
+        const float *xd = x->d + (size_t)t * nb, *xs = x->s + (size_t)t * nb;
+        for (int n = n0; n < n1; n++) {
+            const uint8_t *wr = wq + (size_t)n * (K / 2);
+            const uint16_t *wd = W->scale + (size_t)n * nb, *wm = W->min + (size_t)n * nb;
+            float acc = 0.0f;
+            for (int b = 0; b < nb; b++) {
+                const uint8_t *p = wr + b * (SEAM_QBLOCK / 2);
+                const int8_t *xb = xq + b * SEAM_QBLOCK;
+                int32_t sum = 0;
+                for (int j = 0; j < SEAM_QBLOCK / 2; j++)
+                    sum += (int32_t)(p[j] & 0x0F) * xb[j] + (int32_t)(p[j] >> 4) * xb[j + SEAM_QBLOCK / 2];
+                acc += seam_f16_to_f32(wd[b]) * xd[b] * (float)sum + seam_f16_to_f32(wm[b]) * xs[b];
+            }
+            y[(size_t)t * N + n] = acc + (bias ? bias[n] : 0.0f);
+        }
+    }
+}
+
+const seam_qkernels seam_qkernels_scalar = {"scalar", scalar_quantize_x, scalar_matmul_q8, scalar_matmul_q4};
+
+void seam_qmat_matmul_f32(const float *x, int T, const seam_qmat *W, const float *bias, float *y, int n0, int n1) {
+    int K = W->cols, N = W->rows, nb = K / SEAM_QBLOCK;
+    for (int t = 0; t < T; t++) {
+        const float *xr = x + (size_t)t * K;
+        for (int n = n0; n < n1; n++) {
+            float acc = 0.0f, w[SEAM_QBLOCK];
+            for (int b = 0; b < nb; b++) {
+                seam_qmat_block_to_f32(W, n, b, w);
+                for (int i = 0; i < SEAM_QBLOCK; i++) acc += xr[b * SEAM_QBLOCK + i] * w[i];
+            }
+            y[(size_t)t * N + n] = acc + (bias ? bias[n] : 0.0f);
+        }
+    }
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+static int cpu_has_avx2(void) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_F16C)) return 0;
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+#endif
+#if defined(__x86_64__)
+static int cpu_has_avx512vnni(void) {
+    __builtin_cpu_init();
+    return cpu_has_avx2() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+}
+#endif
+
+const seam_qkernels *seam_qkernels_by_name(const char *name) {
+    if (!strcmp(name, "scalar")) return &seam_qkernels_scalar;
+#if defined(__x86_64__) || defined(__i386__)
+    if (!strcmp(name, "avx2") && cpu_has_avx2()) return &seam_qkernels_avx2;
+#endif
+#if defined(__x86_64__)
+    if (!strcmp(name, "avx512vnni") && cpu_has_avx512vnni()) return &seam_qkernels_avx512vnni;
+#endif
+#if defined(__aarch64__)
+    if (!strcmp(name, "neon")) return &seam_qkernels_neon;
+#endif
+    return NULL;
+}
+
+const seam_qkernels *seam_qkernels_best(void) {
+    const char *force = getenv("SEAM_ISA");
+    if (force && *force) {
+        const seam_qkernels *k = seam_qkernels_by_name(force);
+        if (!k && !strcmp(force, "avx512")) k = seam_qkernels_by_name("avx512vnni");
+        if (!k && !strcmp(force, "avx512")) k = seam_qkernels_by_name("avx2");
+        if (k) return k;
+    }
+#if defined(__x86_64__)
+    if (cpu_has_avx512vnni()) return &seam_qkernels_avx512vnni;
+#endif
+#if defined(__x86_64__) || defined(__i386__)
+    if (cpu_has_avx2()) return &seam_qkernels_avx2;
+#endif
+#if defined(__aarch64__)
+    return &seam_qkernels_neon;
+#endif
+    return &seam_qkernels_scalar;
+}

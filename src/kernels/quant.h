@@ -1,0 +1,63 @@
+/* Integer kernels for block-quantised weights, behind their own dispatch table (like
+ * kernels.h): a portable scalar reference plus SIMD versions chosen at run time from cpuid.
+ *
+ * A quantised matmul runs in two steps. The activations x[T, K] are quantised once per
+ * matmul, per row and per block of 32, to int8 with an f32 scale (seam_qx, a scratch owned
+ * by the context). Then each output is a sum over blocks of integer dot products, scaled:
+ *
+ *   q8:  y[t,n] = Σ_b dw[n,b]·dx[t,b]·Σ_i qw·qx
+ *   q4:  y[t,n] = Σ_b dw[n,b]·dx[t,b]·Σ_i qw·qx + mw[n,b]·(dx[t,b]·Σ_i qx)
+ *
+ * The integer sums are exact on every ISA (x86: vpmaddubsw/vpmaddwd, or vpdpbusd with
+ * AVX-512 VNNI); only the order of the f32 accumulation differs, so SIMD results equal the
+ * scalar ones to f32 rounding. quantize_x gives bit-identical output on every ISA. */
+#ifndef SEAM_KERNELS_QUANT_H
+#define SEAM_KERNELS_QUANT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/model.h"
+
+/* Quantised activations: rows of K values (K % 32 == 0). */
+typedef struct {
+    int8_t *q; /* [T, K] */
+    float *d;  /* [T, K/32] block scales: x ≈ d * q */
+    float *s;  /* [T, K/32] d * Σ q of the block (the q4 offset term) */
+    int K;     /* row length of what is held now */
+} seam_qx;
+
+typedef struct {
+    const char *name;
+    /* x[0..K) → q[0..K), d[K/32], s[K/32]: d = max|x| / 127 per block, q = round(x / d)
+     * (to nearest, ties to even). */
+    void (*quantize_x)(const float *x, int K, int8_t *q, float *d, float *s);
+    /* y[t, n] = W[n, :] · x[t, :] (+ b[n] when b is non-NULL) for t in [0, T), n in [n0, n1).
+     * W is quantised [N, K] (q8 resp. q4) with K = x->K; y rows have stride N = W->rows. */
+    void (*matmul_q8)(const seam_qx *x, int T, const seam_qmat *W, const float *b, float *y, int n0, int n1);
+    void (*matmul_q4)(const seam_qx *x, int T, const seam_qmat *W, const float *b, float *y, int n0, int n1);
+} seam_qkernels;
+
+extern const seam_qkernels seam_qkernels_scalar;
+#if defined(__x86_64__) || defined(__i386__)
+extern const seam_qkernels seam_qkernels_avx2;
+#endif
+#if defined(__x86_64__)
+extern const seam_qkernels seam_qkernels_avx512vnni;
+#endif
+#if defined(__aarch64__)
+extern const seam_qkernels seam_qkernels_neon;
+#endif
+
+/* The best table for this CPU. SEAM_ISA (scalar|avx2|avx512|avx512vnni|neon) forces one
+ * where the CPU has it: avx512 picks avx512vnni when the CPU has VNNI, else avx2. */
+const seam_qkernels *seam_qkernels_best(void);
+/* A table by name ("scalar", "avx2", "avx512vnni", "neon"), or NULL when unknown or not
+ * supported by this CPU. */
+const seam_qkernels *seam_qkernels_by_name(const char *name);
+
+/* Reference without activation quantisation: f32 x [T, K] against the dequantised W,
+ * otherwise the contract of matmul_q8/q4 (tests; tools). */
+void seam_qmat_matmul_f32(const float *x, int T, const seam_qmat *W, const float *b, float *y, int n0, int n1);
+
+#endif
