@@ -2,6 +2,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -63,6 +64,7 @@ static void scalar_scale(float *y, float a, int n) {
 
 const seam_kernels seam_kernels_scalar = {
     "scalar", scalar_matmul_kn, scalar_matmul_nk, scalar_dot, scalar_axpy, scalar_scale, scalar_row_to_f32,
+    seam_activation_scalar,
 };
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -132,6 +134,17 @@ void seam_layernorm(const float *x, const float *w, const float *b, float eps, f
 }
 
 void seam_activation_apply(int activation, float *x, int n) {
+    /* Racing first calls all store the same pointer. */
+    static _Atomic(const seam_kernels *) best;
+    const seam_kernels *k = atomic_load_explicit(&best, memory_order_relaxed);
+    if (!k) {
+        k = seam_kernels_best();
+        atomic_store_explicit(&best, k, memory_order_relaxed);
+    }
+    k->activation(activation, x, n);
+}
+
+void seam_activation_scalar(int activation, float *x, int n) {
     switch ((seam_activation)activation) {
     case ACT_GELU_TANH:
         for (int i = 0; i < n; i++) {

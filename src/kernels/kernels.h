@@ -22,6 +22,8 @@ typedef struct {
     void (*scale)(float *y, float a, int n);
     /* Converts row r of W into out[0..W.cols). */
     void (*row_to_f32)(const seam_mat *W, int r, float *out);
+    /* In-place activation (a seam_activation) over x[0..n). */
+    void (*activation)(int activation, float *x, int n);
 } seam_kernels;
 
 extern const seam_kernels seam_kernels_scalar;
@@ -45,7 +47,10 @@ const seam_kernels *seam_kernels_by_name(const char *name);
 
 /* Element-wise helpers shared by every ISA (not hot enough to need their own SIMD). */
 void seam_layernorm(const float *x, const float *w, const float *b, float eps, float *y, int n);
+/* Dispatches to the best kernel table's activation (chosen once). */
 void seam_activation_apply(int activation, float *x, int n);
+/* The portable libm reference. */
+void seam_activation_scalar(int activation, float *x, int n);
 /* In-place softmax of x[0..n). */
 void seam_softmax(float *x, int n);
 

@@ -4,7 +4,10 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 
+#include <string.h>
+
 #include "kernels/kernels.h"
+#include "kernels/vmath_x86.h"
 
 #define AI static inline __attribute__((always_inline))
 
@@ -181,7 +184,64 @@ static void avx2_row_to_f32(const seam_mat *W, int r, float *out) {
     for (; c < W->cols; c++) out[c] = ld1(W->data, base + c, W->dtype);
 }
 
+AI __m256 exp8(__m256 x) {
+    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.0f)), _mm256_set1_ps(88.0f));
+    __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(VM_LOG2E)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(VM_LN2_HI), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(VM_LN2_LO), r);
+    __m256 p = _mm256_set1_ps(VM_P0);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(VM_P1));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(VM_P2));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(VM_P3));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(VM_P4));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(VM_P5));
+    p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+    /* 2^n built in the exponent field; the clamp above keeps n within [-126, 127]. */
+    __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+
+AI __m256 gelu_tanh8(__m256 x) {
+    __m256 u = _mm256_mul_ps(_mm256_set1_ps(0.7978845608028654f),
+                             _mm256_fmadd_ps(_mm256_mul_ps(_mm256_set1_ps(0.044715f), x), _mm256_mul_ps(x, x), x));
+    __m256 e = exp8(_mm256_add_ps(u, u));
+    __m256 th = _mm256_sub_ps(_mm256_set1_ps(1.0f), _mm256_div_ps(_mm256_set1_ps(2.0f), _mm256_add_ps(e, _mm256_set1_ps(1.0f))));
+    return _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), x), _mm256_add_ps(_mm256_set1_ps(1.0f), th));
+}
+
+AI __m256 gelu_erf8(__m256 x) {
+    __m256 ax = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x);
+    __m256 z = _mm256_mul_ps(ax, _mm256_set1_ps(0.7071067811865476f));
+    __m256 t = _mm256_div_ps(_mm256_set1_ps(1.0f), _mm256_fmadd_ps(_mm256_set1_ps(AS_P), z, _mm256_set1_ps(1.0f)));
+    __m256 q = _mm256_set1_ps(AS_A5);
+    q = _mm256_fmadd_ps(q, t, _mm256_set1_ps(AS_A4));
+    q = _mm256_fmadd_ps(q, t, _mm256_set1_ps(AS_A3));
+    q = _mm256_fmadd_ps(q, t, _mm256_set1_ps(AS_A2));
+    q = _mm256_fmadd_ps(q, t, _mm256_set1_ps(AS_A1));
+    __m256 erfc = _mm256_mul_ps(_mm256_mul_ps(q, t), exp8(_mm256_sub_ps(_mm256_setzero_ps(), _mm256_mul_ps(z, z))));
+    __m256 neg = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ);
+    __m256 one_plus_erf = _mm256_blendv_ps(_mm256_sub_ps(_mm256_set1_ps(2.0f), erfc), erfc, neg);
+    return _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), x), one_plus_erf);
+}
+
+static void avx2_activation(int activation, float *x, int n) {
+    if (activation != ACT_GELU_TANH && activation != ACT_GELU_ERF) { seam_activation_scalar(activation, x, n); return; }
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 v = _mm256_loadu_ps(x + i);
+        _mm256_storeu_ps(x + i, activation == ACT_GELU_TANH ? gelu_tanh8(v) : gelu_erf8(v));
+    }
+    if (i < n) {
+        float tail[8] = {0};
+        memcpy(tail, x + i, (size_t)(n - i) * sizeof(float));
+        __m256 v = _mm256_loadu_ps(tail);
+        _mm256_storeu_ps(tail, activation == ACT_GELU_TANH ? gelu_tanh8(v) : gelu_erf8(v));
+        memcpy(x + i, tail, (size_t)(n - i) * sizeof(float));
+    }
+}
+
 const seam_kernels seam_kernels_avx2 = {
     "avx2", avx2_matmul_kn, avx2_matmul_nk, avx2_dot, avx2_axpy, avx2_scale, avx2_row_to_f32,
+    avx2_activation,
 };
 #endif

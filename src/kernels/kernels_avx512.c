@@ -5,6 +5,7 @@
 #include <immintrin.h>
 
 #include "kernels/kernels.h"
+#include "kernels/vmath_x86.h"
 
 #define AI static inline __attribute__((always_inline))
 
@@ -22,59 +23,103 @@ AI __m512 ld16m(const void *base, size_t i, seam_dtype dt, __mmask16 m) {
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
 }
 
-/* RB rows of x times a panel of up to 32 columns starting at n; m0/m1 mask the columns
- * that exist (all ones except in the last panel). */
-AI void kn_tile(const float *x, int K, int RB, const void *W, size_t N, seam_dtype dt, const float *b, float *y, int n,
-                __mmask16 m0, __mmask16 m1) {
-    __m512 a0[6], a1[6];
-    __m512 b0 = b ? _mm512_maskz_loadu_ps(m0, b + n) : _mm512_setzero_ps();
-    __m512 b1 = b ? _mm512_maskz_loadu_ps(m1, b + n + 16) : _mm512_setzero_ps();
-    for (int r = 0; r < RB; r++) { a0[r] = b0; a1[r] = b1; }
-    int full = m0 == 0xFFFF && m1 == 0xFFFF;
-    for (int k = 0; k < K; k++) {
-        size_t off = (size_t)k * N + (size_t)n;
-        __m512 w0, w1;
-        if (full) { w0 = ld16(W, off, dt); w1 = ld16(W, off + 16, dt); }
-        else { w0 = ld16m(W, off, dt, m0); w1 = ld16m(W, off + 16, dt, m1); }
-        for (int r = 0; r < RB; r++) {
-            __m512 xv = _mm512_set1_ps(x[(size_t)r * K + k]);
-            a0[r] = _mm512_fmadd_ps(xv, w0, a0[r]);
-            a1[r] = _mm512_fmadd_ps(xv, w1, a1[r]);
+/* Decode-sized inputs: stream W row by row (every byte of W is read once, sequentially,
+ * which is what a bandwidth-bound matvec wants) and keep y[n0:n1] hot in L1. Four rows of
+ * W per pass halve the loads and stores of y. */
+AI void kn_stream(const float *x, int T, const seam_mat *Wm, const float *b, float *y, int n0, int n1, seam_dtype dt) {
+    int K = Wm->rows;
+    size_t N = (size_t)Wm->cols;
+    const void *W = Wm->data;
+    for (int t = 0; t < T; t++) {
+        const float *xr = x + (size_t)t * K;
+        float *yr = y + (size_t)t * N;
+        for (int n = n0; n < n1; n++) yr[n] = b ? b[n] : 0.0f;
+        int k = 0;
+        for (; k < K; k += 4) {
+            int rows = K - k < 4 ? K - k : 4;
+            __m512 x0 = _mm512_set1_ps(xr[k]);
+            __m512 x1 = _mm512_set1_ps(rows > 1 ? xr[k + 1] : 0.0f);
+            __m512 x2 = _mm512_set1_ps(rows > 2 ? xr[k + 2] : 0.0f);
+            __m512 x3 = _mm512_set1_ps(rows > 3 ? xr[k + 3] : 0.0f);
+            size_t r0 = (size_t)k * N;
+            size_t r1 = rows > 1 ? r0 + N : r0, r2 = rows > 2 ? r0 + 2 * N : r0, r3 = rows > 3 ? r0 + 3 * N : r0;
+            for (int n = n0; n < n1; n += 16) {
+                __mmask16 m = n1 - n >= 16 ? 0xFFFF : (__mmask16)((1u << (n1 - n)) - 1);
+                __m512 acc = _mm512_maskz_loadu_ps(m, yr + n);
+                acc = _mm512_fmadd_ps(x0, ld16m(W, r0 + n, dt, m), acc);
+                acc = _mm512_fmadd_ps(x1, ld16m(W, r1 + n, dt, m), acc);
+                acc = _mm512_fmadd_ps(x2, ld16m(W, r2 + n, dt, m), acc);
+                acc = _mm512_fmadd_ps(x3, ld16m(W, r3 + n, dt, m), acc);
+                _mm512_mask_storeu_ps(yr + n, m, acc);
+            }
         }
-    }
-    for (int r = 0; r < RB; r++) {
-        _mm512_mask_storeu_ps(y + (size_t)r * N + n, m0, a0[r]);
-        _mm512_mask_storeu_ps(y + (size_t)r * N + n + 16, m1, a1[r]);
     }
 }
 
-AI void kn_rows(const float *x, int K, int RB, const void *W, size_t N, seam_dtype dt, const float *b, float *y, int n0,
-                int n1) {
+/* Prefill: W rows are N floats apart, so walking a 32-column panel down K touches a new
+ * page every few rows. Each panel is packed once (converted to f32 on the way) into a
+ * contiguous K-block on the stack and reused by every 6-row block of x. */
+#define KC 512
+AI void kn_packed(const float *x, int T, const seam_mat *Wm, const float *b, float *y, int n0, int n1, seam_dtype dt) {
+    int K = Wm->rows;
+    size_t N = (size_t)Wm->cols;
+    const void *W = Wm->data;
+    float pack[KC * 32] __attribute__((aligned(64)));
     for (int n = n0; n < n1; n += 32) {
         int left = n1 - n;
         __mmask16 m0 = left >= 16 ? 0xFFFF : (__mmask16)((1u << left) - 1);
         __mmask16 m1 = left >= 32 ? 0xFFFF : left <= 16 ? 0 : (__mmask16)((1u << (left - 16)) - 1);
-        switch (RB) {
-        case 6: kn_tile(x, K, 6, W, N, dt, b, y, n, m0, m1); break;
-        case 5: kn_tile(x, K, 5, W, N, dt, b, y, n, m0, m1); break;
-        case 4: kn_tile(x, K, 4, W, N, dt, b, y, n, m0, m1); break;
-        case 3: kn_tile(x, K, 3, W, N, dt, b, y, n, m0, m1); break;
-        case 2: kn_tile(x, K, 2, W, N, dt, b, y, n, m0, m1); break;
-        default: kn_tile(x, K, 1, W, N, dt, b, y, n, m0, m1); break;
+        for (int k0 = 0; k0 < K; k0 += KC) {
+            int kc = K - k0 < KC ? K - k0 : KC;
+            for (int k = 0; k < kc; k++) {
+                size_t off = (size_t)(k0 + k) * N + (size_t)n;
+                _mm512_store_ps(pack + 32 * k, ld16m(W, off, dt, m0));
+                _mm512_store_ps(pack + 32 * k + 16, ld16m(W, off + 16, dt, m1));
+            }
+            for (int t = 0; t < T; t += 6) {
+                int rb = T - t < 6 ? T - t : 6;
+                const float *xr = x + (size_t)t * K + k0;
+                float *yr = y + (size_t)t * N + n;
+                __m512 a0[6], a1[6];
+                for (int r = 0; r < rb; r++) {
+                    if (k0 == 0) {
+                        a0[r] = b ? _mm512_maskz_loadu_ps(m0, b + n) : _mm512_setzero_ps();
+                        a1[r] = b ? _mm512_maskz_loadu_ps(m1, b + n + 16) : _mm512_setzero_ps();
+                    } else {
+                        a0[r] = _mm512_maskz_loadu_ps(m0, yr + (size_t)r * N);
+                        a1[r] = _mm512_maskz_loadu_ps(m1, yr + (size_t)r * N + 16);
+                    }
+                }
+#define KN_PACKED_ROWS(RB)                                                                \
+    for (int k = 0; k < kc; k++) {                                                        \
+        __m512 w0 = _mm512_load_ps(pack + 32 * k), w1 = _mm512_load_ps(pack + 32 * k + 16); \
+        for (int r = 0; r < RB; r++) {                                                    \
+            __m512 xv = _mm512_set1_ps(xr[(size_t)r * K + k]);                            \
+            a0[r] = _mm512_fmadd_ps(xv, w0, a0[r]);                                       \
+            a1[r] = _mm512_fmadd_ps(xv, w1, a1[r]);                                       \
+        }                                                                                 \
+    }
+                switch (rb) {
+                case 6: KN_PACKED_ROWS(6) break;
+                case 5: KN_PACKED_ROWS(5) break;
+                case 4: KN_PACKED_ROWS(4) break;
+                case 3: KN_PACKED_ROWS(3) break;
+                case 2: KN_PACKED_ROWS(2) break;
+                default: KN_PACKED_ROWS(1) break;
+                }
+#undef KN_PACKED_ROWS
+                for (int r = 0; r < rb; r++) {
+                    _mm512_mask_storeu_ps(yr + (size_t)r * N, m0, a0[r]);
+                    _mm512_mask_storeu_ps(yr + (size_t)r * N + 16, m1, a1[r]);
+                }
+            }
         }
     }
 }
 
 AI void kn_dtype(const float *x, int T, const seam_mat *Wm, const float *b, float *y, int n0, int n1, seam_dtype dt) {
-    int K = Wm->rows;
-    size_t N = (size_t)Wm->cols;
-    /* 256-column panels keep the slice of W that every row block re-reads inside L2. */
-    for (int p0 = n0; p0 < n1; p0 += 256) {
-        int p1 = p0 + 256 < n1 ? p0 + 256 : n1;
-        int t = 0;
-        for (; t + 6 <= T; t += 6) kn_rows(x + (size_t)t * K, K, 6, Wm->data, N, dt, b, y + (size_t)t * N, p0, p1);
-        if (T - t) kn_rows(x + (size_t)t * K, K, T - t, Wm->data, N, dt, b, y + (size_t)t * N, p0, p1);
-    }
+    if (T < 4) kn_stream(x, T, Wm, b, y, n0, n1, dt);
+    else kn_packed(x, T, Wm, b, y, n0, n1, dt);
 }
 
 static void avx512_matmul_kn(const float *x, int T, const seam_mat *W, const float *b, float *y, int n0, int n1) {
@@ -85,47 +130,55 @@ static void avx512_matmul_kn(const float *x, int T, const seam_mat *W, const flo
     }
 }
 
-/* Dot-product layout: four W rows share each load of x; the K tail is masked. */
+/* Dot-product layout. Rows of x are taken four at a time against four rows of W, so each
+ * load feeds four FMAs (16 accumulators); the K tail is masked. */
+AI void nk_tile(const float *x, int TB, const void *W, int K, size_t N, seam_dtype dt, float *y, int n, int NB) {
+    __m512 acc[4][4];
+    for (int i = 0; i < TB; i++)
+        for (int j = 0; j < NB; j++) acc[i][j] = _mm512_setzero_ps();
+    int kt = K % 16, k = 0;
+    for (; k + 16 <= K; k += 16) {
+        __m512 w[4], xv[4];
+        for (int j = 0; j < NB; j++) w[j] = ld16(W, (size_t)(n + j) * K + k, dt);
+        for (int i = 0; i < TB; i++) xv[i] = _mm512_loadu_ps(x + (size_t)i * K + k);
+        for (int i = 0; i < TB; i++)
+            for (int j = 0; j < NB; j++) acc[i][j] = _mm512_fmadd_ps(xv[i], w[j], acc[i][j]);
+    }
+    if (kt) {
+        __mmask16 km = (__mmask16)((1u << kt) - 1);
+        __m512 w[4], xv[4];
+        for (int j = 0; j < NB; j++) w[j] = ld16m(W, (size_t)(n + j) * K + k, dt, km);
+        for (int i = 0; i < TB; i++) xv[i] = _mm512_maskz_loadu_ps(km, x + (size_t)i * K + k);
+        for (int i = 0; i < TB; i++)
+            for (int j = 0; j < NB; j++) acc[i][j] = _mm512_fmadd_ps(xv[i], w[j], acc[i][j]);
+    }
+    for (int i = 0; i < TB; i++)
+        for (int j = 0; j < NB; j++) y[(size_t)i * N + n + j] = _mm512_reduce_add_ps(acc[i][j]);
+}
+
 AI void nk_dtype(const float *x, int T, const seam_mat *Wm, float *y, int n0, int n1, seam_dtype dt) {
     int K = Wm->cols;
     size_t N = (size_t)Wm->rows;
-    const void *W = Wm->data;
-    int kt = K % 16;
-    __mmask16 km = (__mmask16)((1u << kt) - 1);
-    for (int t = 0; t < T; t++) {
+    for (int t = 0; t < T; t += 4) {
+        int tb = T - t < 4 ? T - t : 4;
         const float *xr = x + (size_t)t * K;
         float *yr = y + (size_t)t * N;
         int n = n0;
         for (; n + 4 <= n1; n += 4) {
-            __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-            size_t r0 = (size_t)n * K, r1 = r0 + K, r2 = r1 + K, r3 = r2 + K;
-            int k = 0;
-            for (; k + 16 <= K; k += 16) {
-                __m512 xv = _mm512_loadu_ps(xr + k);
-                a0 = _mm512_fmadd_ps(xv, ld16(W, r0 + k, dt), a0);
-                a1 = _mm512_fmadd_ps(xv, ld16(W, r1 + k, dt), a1);
-                a2 = _mm512_fmadd_ps(xv, ld16(W, r2 + k, dt), a2);
-                a3 = _mm512_fmadd_ps(xv, ld16(W, r3 + k, dt), a3);
+            switch (tb) {
+            case 4: nk_tile(xr, 4, Wm->data, K, N, dt, yr, n, 4); break;
+            case 3: nk_tile(xr, 3, Wm->data, K, N, dt, yr, n, 4); break;
+            case 2: nk_tile(xr, 2, Wm->data, K, N, dt, yr, n, 4); break;
+            default: nk_tile(xr, 1, Wm->data, K, N, dt, yr, n, 4); break;
             }
-            if (kt) {
-                __m512 xv = _mm512_maskz_loadu_ps(km, xr + k);
-                a0 = _mm512_fmadd_ps(xv, ld16m(W, r0 + k, dt, km), a0);
-                a1 = _mm512_fmadd_ps(xv, ld16m(W, r1 + k, dt, km), a1);
-                a2 = _mm512_fmadd_ps(xv, ld16m(W, r2 + k, dt, km), a2);
-                a3 = _mm512_fmadd_ps(xv, ld16m(W, r3 + k, dt, km), a3);
-            }
-            yr[n] = _mm512_reduce_add_ps(a0);
-            yr[n + 1] = _mm512_reduce_add_ps(a1);
-            yr[n + 2] = _mm512_reduce_add_ps(a2);
-            yr[n + 3] = _mm512_reduce_add_ps(a3);
         }
         for (; n < n1; n++) {
-            size_t r0 = (size_t)n * K;
-            __m512 a0 = _mm512_setzero_ps();
-            int k = 0;
-            for (; k + 16 <= K; k += 16) a0 = _mm512_fmadd_ps(_mm512_loadu_ps(xr + k), ld16(W, r0 + k, dt), a0);
-            if (kt) a0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(km, xr + k), ld16m(W, r0 + k, dt, km), a0);
-            yr[n] = _mm512_reduce_add_ps(a0);
+            switch (tb) {
+            case 4: nk_tile(xr, 4, Wm->data, K, N, dt, yr, n, 1); break;
+            case 3: nk_tile(xr, 3, Wm->data, K, N, dt, yr, n, 1); break;
+            case 2: nk_tile(xr, 2, Wm->data, K, N, dt, yr, n, 1); break;
+            default: nk_tile(xr, 1, Wm->data, K, N, dt, yr, n, 1); break;
+            }
         }
     }
 }
@@ -183,7 +236,55 @@ static void avx512_row_to_f32(const seam_mat *W, int r, float *out) {
     }
 }
 
+AI __m512 exp16(__m512 x) {
+    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-103.0f)), _mm512_set1_ps(88.7f));
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(VM_LOG2E)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(VM_LN2_HI), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(VM_LN2_LO), r);
+    __m512 p = _mm512_set1_ps(VM_P0);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(VM_P1));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(VM_P2));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(VM_P3));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(VM_P4));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(VM_P5));
+    p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+    return _mm512_scalef_ps(p, n);
+}
+
+AI __m512 gelu_tanh16(__m512 x) {
+    __m512 u = _mm512_mul_ps(_mm512_set1_ps(0.7978845608028654f),
+                             _mm512_fmadd_ps(_mm512_mul_ps(_mm512_set1_ps(0.044715f), x), _mm512_mul_ps(x, x), x));
+    __m512 e = exp16(_mm512_add_ps(u, u));
+    __m512 th = _mm512_sub_ps(_mm512_set1_ps(1.0f), _mm512_div_ps(_mm512_set1_ps(2.0f), _mm512_add_ps(e, _mm512_set1_ps(1.0f))));
+    return _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), x), _mm512_add_ps(_mm512_set1_ps(1.0f), th));
+}
+
+AI __m512 gelu_erf16(__m512 x) {
+    __m512 z = _mm512_mul_ps(_mm512_abs_ps(x), _mm512_set1_ps(0.7071067811865476f));
+    __m512 t = _mm512_div_ps(_mm512_set1_ps(1.0f), _mm512_fmadd_ps(_mm512_set1_ps(AS_P), z, _mm512_set1_ps(1.0f)));
+    __m512 q = _mm512_set1_ps(AS_A5);
+    q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(AS_A4));
+    q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(AS_A3));
+    q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(AS_A2));
+    q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(AS_A1));
+    __m512 erfc = _mm512_mul_ps(_mm512_mul_ps(q, t), exp16(_mm512_mul_ps(_mm512_sub_ps(_mm512_setzero_ps(), z), z)));
+    __mmask16 neg = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
+    __m512 one_plus_erf = _mm512_mask_blend_ps(neg, _mm512_sub_ps(_mm512_set1_ps(2.0f), erfc), erfc);
+    return _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), x), one_plus_erf);
+}
+
+static void avx512_activation(int activation, float *x, int n) {
+    if (activation != ACT_GELU_TANH && activation != ACT_GELU_ERF) { seam_activation_scalar(activation, x, n); return; }
+    for (int i = 0; i < n; i += 16) {
+        __mmask16 m = n - i >= 16 ? 0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        __m512 v = _mm512_maskz_loadu_ps(m, x + i);
+        v = activation == ACT_GELU_TANH ? gelu_tanh16(v) : gelu_erf16(v);
+        _mm512_mask_storeu_ps(x + i, m, v);
+    }
+}
+
 const seam_kernels seam_kernels_avx512 = {
     "avx512", avx512_matmul_kn, avx512_matmul_nk, avx512_dot, avx512_axpy, avx512_scale, avx512_row_to_f32,
+    avx512_activation,
 };
 #endif

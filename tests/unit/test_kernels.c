@@ -133,6 +133,25 @@ TEST(test_kernels_f16_conversion_round_trips) {
     CHECK(seam_f32_to_f16(1.0f + 1.0f / 4096) == 0x3C00); /* ties to even */
 }
 
+TEST(test_kernels_activation_matches_libm) {
+    int ns = n_simd();
+    float x[203], ref[203], got[203];
+    for (int i = 0; i < 203; i++) x[i] = (i - 101) * 0.09f + (i % 7) * 0.001f; /* [-9.1, 9.1] */
+    for (int act = 0; act < 4; act++)
+        for (int s = 0; s < ns; s++)
+            for (int n = 0; n <= 203; n += (n < 40 ? 1 : 37)) {
+                memcpy(ref, x, sizeof x);
+                memcpy(got, x, sizeof x);
+                seam_activation_scalar(act, ref, n);
+                simd_tables[s]->activation(act, got, n);
+                for (int i = 0; i < 203; i++) {
+                    float tol = 2e-6f * (1.0f + fabsf(ref[i]));
+                    if (i >= n) CHECKF(got[i] == x[i], "%s act %d n %d wrote past the end", simd_tables[s]->name, act, n);
+                    else CHECKF(fabsf(got[i] - ref[i]) <= tol, "%s act %d x=%g: %g vs %g", simd_tables[s]->name, act, x[i], got[i], ref[i]);
+                }
+            }
+}
+
 TEST(test_kernels_layernorm_and_softmax) {
     float x[5] = {1, 2, 3, 4, 100}, w[5] = {1, 1, 1, 1, 1}, b[5] = {0}, y[5];
     seam_layernorm(x, w, b, 1e-5f, y, 5);
