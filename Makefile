@@ -99,12 +99,15 @@ fuzz:
 
 # The whole suite; tests/summary.sh adds up every part into one `N passed, N failed` line.
 test:
-	@rm -f $(BUILD)/test-results.txt build-san/test-results.txt build-fuzz/test-results.txt build-neon/test-results.txt
+	@rm -f $(BUILD)/test-results.txt build-san/test-results.txt build-fuzz/test-results.txt build-neon/test-results.txt \
+	  build-wasm/test-results.txt
 	-$(MAKE) --no-print-directory test-plain
 	-$(MAKE) --no-print-directory test-san
 	-$(MAKE) --no-print-directory test-neon
+	-$(MAKE) --no-print-directory wasm-test
 	-$(MAKE) --no-print-directory fuzz
-	@tests/summary.sh $(BUILD)/test-results.txt build-san/test-results.txt build-neon/test-results.txt build-fuzz/test-results.txt
+	@tests/summary.sh $(BUILD)/test-results.txt build-san/test-results.txt build-neon/test-results.txt \
+	  build-wasm/test-results.txt build-fuzz/test-results.txt
 
 bench: all
 	bench/run.sh
@@ -119,7 +122,7 @@ install: all
 	install -m 755 $(BUILD)/seam $(DESTDIR)$(PREFIX)/bin/
 
 clean:
-	rm -rf build build-san build-fuzz build-neon
+	rm -rf build build-san build-fuzz build-neon build-wasm
 
 # `make wasm`: the browser edge (rules live with the web sources).
 -include web/wasm.mk

@@ -18,6 +18,9 @@ PACKAGES=(
   gcc-aarch64-linux-gnu
   libc6-dev-arm64-cross
   qemu-user
+  emscripten
+  node-acorn
+  chromium
 )
 
 die() { echo "install-deps: $*" >&2; exit 1; }
@@ -55,7 +58,7 @@ fi
 
 # Check that what the build needs is really there.
 missing=()
-for cmd in cc clang pkg-config python3 valgrind curl aarch64-linux-gnu-gcc qemu-aarch64; do
+for cmd in cc clang pkg-config python3 valgrind curl aarch64-linux-gnu-gcc qemu-aarch64 emcc node chromium; do
   command -v "$cmd" > /dev/null 2>&1 || missing+=("$cmd")
 done
 pkg-config --exists libcurl || missing+=("libcurl (pkg-config)")

@@ -1,0 +1,226 @@
+/* WebAssembly SIMD128 kernels: 4-float vectors. SIMD128 has no FMA (relaxed SIMD is not in
+ * the toolchain Debian ships), so products and sums are separate instructions. Browsers run
+ * this on x86 (16 xmm registers) and ARM (32): tiles are sized for the smaller file so the
+ * engines keep accumulators in registers. A SIMD128 build only instantiates on engines that
+ * support SIMD128, so the dispatcher picks this table unconditionally. */
+#if defined(__wasm_simd128__)
+#include <wasm_simd128.h>
+
+#include "kernels/kernels.h"
+
+#define AI static inline __attribute__((always_inline))
+
+/* f16 → f32 without a conversion instruction: moving exponent and mantissa into place
+ * and multiplying by 2^112 rebiases normals and turns subnormal halves (which land as f32
+ * subnormals, kept exactly: WebAssembly never flushes them) into the right normals. The
+ * product is exact, so this matches seam_f16_to_f32 bit for bit. Exponent 31 would overflow
+ * to infinity, losing NaN payloads, so inf/NaN get their f32 exponent set directly. */
+AI v128_t half4_to_f32(v128_t h) {
+    v128_t em = wasm_v128_and(h, wasm_i32x4_splat(0x7FFF));
+    v128_t sign = wasm_i32x4_shl(wasm_v128_and(h, wasm_i32x4_splat(0x8000)), 16);
+    v128_t shifted = wasm_i32x4_shl(em, 13);
+    v128_t scaled = wasm_f32x4_mul(shifted, wasm_f32x4_splat(0x1p112f));
+    v128_t special = wasm_v128_or(shifted, wasm_i32x4_splat(0x70000000));
+    v128_t is_special = wasm_i32x4_ge(em, wasm_i32x4_splat(0x7C00));
+    return wasm_v128_or(sign, wasm_v128_bitselect(special, scaled, is_special));
+}
+
+/* Four consecutive weights from element i, widened to f32. */
+AI v128_t ld4(const void *base, size_t i, seam_dtype dt) {
+    if (dt == SEAM_DTYPE_F32) return wasm_v128_load((const float *)base + i);
+    v128_t h = wasm_u32x4_load16x4((const uint16_t *)base + i);
+    if (dt == SEAM_DTYPE_F16) return half4_to_f32(h);
+    return wasm_i32x4_shl(h, 16);
+}
+
+AI float ld1(const void *base, size_t i, seam_dtype dt) {
+    if (dt == SEAM_DTYPE_F32) return ((const float *)base)[i];
+    if (dt == SEAM_DTYPE_F16) return seam_f16_to_f32(((const uint16_t *)base)[i]);
+    return seam_bf16_to_f32(((const uint16_t *)base)[i]);
+}
+
+AI float hsum4(v128_t v) {
+    v128_t s = wasm_f32x4_add(v, wasm_i32x4_shuffle(v, v, 2, 3, 0, 1));
+    s = wasm_f32x4_add(s, wasm_i32x4_shuffle(s, s, 1, 0, 3, 2));
+    return wasm_f32x4_extract_lane(s, 0);
+}
+
+AI v128_t madd(v128_t acc, v128_t a, v128_t b) { return wasm_f32x4_add(acc, wasm_f32x4_mul(a, b)); }
+
+/* One register tile: RB rows of x times NV*4 columns of W from column n. RB*NV accumulators
+ * plus NV weight vectors and one broadcast stay within 16 registers. */
+AI void kn_tile(const float *x, int K, int RB, int NV, const void *W, size_t N, seam_dtype dt, const float *b,
+                float *y, int n) {
+    v128_t acc[6][4];
+    for (int j = 0; j < NV; j++) {
+        v128_t bj = b ? wasm_v128_load(b + n + 4 * j) : wasm_f32x4_splat(0.0f);
+        for (int r = 0; r < RB; r++) acc[r][j] = bj;
+    }
+    for (int k = 0; k < K; k++) {
+        size_t off = (size_t)k * N + (size_t)n;
+        v128_t w[4];
+        for (int j = 0; j < NV; j++) w[j] = ld4(W, off + 4 * (size_t)j, dt);
+        for (int r = 0; r < RB; r++) {
+            v128_t xv = wasm_f32x4_splat(x[(size_t)r * K + k]);
+            for (int j = 0; j < NV; j++) acc[r][j] = madd(acc[r][j], xv, w[j]);
+        }
+    }
+    for (int r = 0; r < RB; r++)
+        for (int j = 0; j < NV; j++) wasm_v128_store(y + (size_t)r * N + n + 4 * j, acc[r][j]);
+}
+
+/* Columns left over after the vector panels, one at a time. */
+AI void kn_tail(const float *x, int K, int RB, const void *W, size_t N, seam_dtype dt, const float *b, float *y,
+                int n0, int n1) {
+    for (int r = 0; r < RB; r++)
+        for (int n = n0; n < n1; n++) {
+            float acc = b ? b[n] : 0.0f;
+            for (int k = 0; k < K; k++) acc += x[(size_t)r * K + k] * ld1(W, (size_t)k * N + (size_t)n, dt);
+            y[(size_t)r * N + n] = acc;
+        }
+}
+
+/* Decode (one row) is bound by weight bandwidth: 16-column panels cut loop overhead per
+ * weight byte. Several rows reuse each weight load instead, with 8-column panels so six
+ * rows of accumulators still fit the register file. */
+AI void kn_rows(const float *x, int K, int RB, const void *W, size_t N, seam_dtype dt, const float *b, float *y,
+                int n0, int n1) {
+    int n = n0;
+    if (RB == 1) {
+        for (; n + 16 <= n1; n += 16) kn_tile(x, K, 1, 4, W, N, dt, b, y, n);
+    } else if (RB == 2) {
+        for (; n + 16 <= n1; n += 16) kn_tile(x, K, 2, 4, W, N, dt, b, y, n);
+    }
+    for (; n + 8 <= n1; n += 8) {
+        switch (RB) {
+        case 6: kn_tile(x, K, 6, 2, W, N, dt, b, y, n); break;
+        case 5: kn_tile(x, K, 5, 2, W, N, dt, b, y, n); break;
+        case 4: kn_tile(x, K, 4, 2, W, N, dt, b, y, n); break;
+        case 3: kn_tile(x, K, 3, 2, W, N, dt, b, y, n); break;
+        case 2: kn_tile(x, K, 2, 2, W, N, dt, b, y, n); break;
+        default: kn_tile(x, K, 1, 2, W, N, dt, b, y, n); break;
+        }
+    }
+    for (; n + 4 <= n1; n += 4) {
+        switch (RB) {
+        case 6: kn_tile(x, K, 6, 1, W, N, dt, b, y, n); break;
+        case 5: kn_tile(x, K, 5, 1, W, N, dt, b, y, n); break;
+        case 4: kn_tile(x, K, 4, 1, W, N, dt, b, y, n); break;
+        case 3: kn_tile(x, K, 3, 1, W, N, dt, b, y, n); break;
+        case 2: kn_tile(x, K, 2, 1, W, N, dt, b, y, n); break;
+        default: kn_tile(x, K, 1, 1, W, N, dt, b, y, n); break;
+        }
+    }
+    if (n < n1) kn_tail(x, K, RB, W, N, dt, b, y, n, n1);
+}
+
+AI void kn_dtype(const float *x, int T, const seam_mat *Wm, const float *b, float *y, int n0, int n1, seam_dtype dt) {
+    int K = Wm->rows;
+    size_t N = (size_t)Wm->cols;
+    /* Panels of 256 columns keep the slice of W a row block touches in cache while every
+     * row block of x reuses it. */
+    for (int p0 = n0; p0 < n1; p0 += 256) {
+        int p1 = p0 + 256 < n1 ? p0 + 256 : n1;
+        int t = 0;
+        for (; t + 6 <= T; t += 6) kn_rows(x + (size_t)t * K, K, 6, Wm->data, N, dt, b, y + (size_t)t * N, p0, p1);
+        if (T - t) kn_rows(x + (size_t)t * K, K, T - t, Wm->data, N, dt, b, y + (size_t)t * N, p0, p1);
+    }
+}
+
+static void wasm_matmul_kn(const float *x, int T, const seam_mat *W, const float *b, float *y, int n0, int n1) {
+    switch (W->dtype) {
+    case SEAM_DTYPE_F32: kn_dtype(x, T, W, b, y, n0, n1, SEAM_DTYPE_F32); break;
+    case SEAM_DTYPE_F16: kn_dtype(x, T, W, b, y, n0, n1, SEAM_DTYPE_F16); break;
+    case SEAM_DTYPE_BF16: kn_dtype(x, T, W, b, y, n0, n1, SEAM_DTYPE_BF16); break;
+    }
+}
+
+/* Dot-product layout: four W rows at a time share each load of x. */
+AI void nk_dtype(const float *x, int T, const seam_mat *Wm, float *y, int n0, int n1, seam_dtype dt) {
+    int K = Wm->cols;
+    size_t N = (size_t)Wm->rows;
+    const void *W = Wm->data;
+    for (int t = 0; t < T; t++) {
+        const float *xr = x + (size_t)t * K;
+        float *yr = y + (size_t)t * N;
+        int n = n0;
+        for (; n + 4 <= n1; n += 4) {
+            v128_t a0 = wasm_f32x4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
+            size_t r0 = (size_t)n * K, r1 = r0 + K, r2 = r1 + K, r3 = r2 + K;
+            int k = 0;
+            for (; k + 4 <= K; k += 4) {
+                v128_t xv = wasm_v128_load(xr + k);
+                a0 = madd(a0, xv, ld4(W, r0 + k, dt));
+                a1 = madd(a1, xv, ld4(W, r1 + k, dt));
+                a2 = madd(a2, xv, ld4(W, r2 + k, dt));
+                a3 = madd(a3, xv, ld4(W, r3 + k, dt));
+            }
+            float s0 = hsum4(a0), s1 = hsum4(a1), s2 = hsum4(a2), s3 = hsum4(a3);
+            for (; k < K; k++) {
+                s0 += xr[k] * ld1(W, r0 + k, dt);
+                s1 += xr[k] * ld1(W, r1 + k, dt);
+                s2 += xr[k] * ld1(W, r2 + k, dt);
+                s3 += xr[k] * ld1(W, r3 + k, dt);
+            }
+            yr[n] = s0; yr[n + 1] = s1; yr[n + 2] = s2; yr[n + 3] = s3;
+        }
+        for (; n < n1; n++) {
+            size_t r0 = (size_t)n * K;
+            v128_t a0 = wasm_f32x4_splat(0.0f);
+            int k = 0;
+            for (; k + 4 <= K; k += 4) a0 = madd(a0, wasm_v128_load(xr + k), ld4(W, r0 + k, dt));
+            float s0 = hsum4(a0);
+            for (; k < K; k++) s0 += xr[k] * ld1(W, r0 + k, dt);
+            yr[n] = s0;
+        }
+    }
+}
+
+static void wasm_matmul_nk(const float *x, int T, const seam_mat *W, float *y, int n0, int n1) {
+    switch (W->dtype) {
+    case SEAM_DTYPE_F32: nk_dtype(x, T, W, y, n0, n1, SEAM_DTYPE_F32); break;
+    case SEAM_DTYPE_F16: nk_dtype(x, T, W, y, n0, n1, SEAM_DTYPE_F16); break;
+    case SEAM_DTYPE_BF16: nk_dtype(x, T, W, y, n0, n1, SEAM_DTYPE_BF16); break;
+    }
+}
+
+static float wasm_dot(const float *a, const float *b, int n) {
+    /* Two accumulators hide the add latency that FMA would have folded away. */
+    v128_t s0 = wasm_f32x4_splat(0.0f), s1 = s0;
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        s0 = madd(s0, wasm_v128_load(a + i), wasm_v128_load(b + i));
+        s1 = madd(s1, wasm_v128_load(a + i + 4), wasm_v128_load(b + i + 4));
+    }
+    for (; i + 4 <= n; i += 4) s0 = madd(s0, wasm_v128_load(a + i), wasm_v128_load(b + i));
+    float s = hsum4(wasm_f32x4_add(s0, s1));
+    for (; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+static void wasm_axpy(float a, const float *x, float *y, int n) {
+    v128_t av = wasm_f32x4_splat(a);
+    int i = 0;
+    for (; i + 4 <= n; i += 4) wasm_v128_store(y + i, madd(wasm_v128_load(y + i), av, wasm_v128_load(x + i)));
+    for (; i < n; i++) y[i] += a * x[i];
+}
+
+static void wasm_scale(float *y, float a, int n) {
+    v128_t av = wasm_f32x4_splat(a);
+    int i = 0;
+    for (; i + 4 <= n; i += 4) wasm_v128_store(y + i, wasm_f32x4_mul(wasm_v128_load(y + i), av));
+    for (; i < n; i++) y[i] *= a;
+}
+
+static void wasm_row_to_f32(const seam_mat *W, int r, float *out) {
+    size_t base = (size_t)r * (size_t)W->cols;
+    int c = 0;
+    for (; c + 4 <= W->cols; c += 4) wasm_v128_store(out + c, ld4(W->data, base + (size_t)c, W->dtype));
+    for (; c < W->cols; c++) out[c] = ld1(W->data, base + (size_t)c, W->dtype);
+}
+
+const seam_kernels seam_kernels_wasm = {
+    "wasm", wasm_matmul_kn, wasm_matmul_nk, wasm_dot, wasm_axpy, wasm_scale, wasm_row_to_f32,
+    seam_activation_scalar,
+};
+#endif

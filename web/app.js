@@ -1,0 +1,114 @@
+// The demo page: load a model folder with a progress bar, stream a generation, show speed
+// and how many bytes came over the network. ?model=URL&threads=N preset the form;
+// window.seamDemo exposes the loaded model for tests.
+import * as seam from './seam.mjs';
+
+const $ = (id) => document.getElementById(id);
+const params = new URLSearchParams(location.search);
+const state = { model: null, loading: false, generating: false };
+window.seamDemo = state;
+
+function mb(n) { return n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${(n / 1e3).toFixed(1)} kB`; }
+
+function setError(e) {
+  $('error').textContent = e ? String(e.message || e) : '';
+  if (e) console.error(e);
+}
+
+// Threads only where the page is cross-origin isolated (SharedArrayBuffer).
+const maxThreads = seam.threadsAvailable() ? Math.min(8, seam.hardwareThreads()) : 1;
+for (let n = 1; n <= Math.max(maxThreads, 1); n *= 2) $('threads').add(new Option(String(n), String(n)));
+if (maxThreads > 1 && maxThreads & (maxThreads - 1)) $('threads').add(new Option(String(maxThreads), String(maxThreads)));
+$('threads').value = params.get('threads') || String(Math.min(maxThreads, 4) >= 2 ? 2 : 1);
+if (!$('threads').value) $('threads').value = '1';
+$('threadNote').textContent = seam.threadsAvailable() ? ', threads' : '; one thread: this page is not cross-origin isolated';
+if (params.get('model')) $('modelUrl').value = params.get('model');
+
+async function load() {
+  if (state.loading || state.generating) return;
+  state.loading = true;
+  setError(null);
+  $('load').disabled = true;
+  $('generate').disabled = true;
+  if (state.model) { state.model.close(); state.model = null; }
+  document.body.dataset.loaded = '';
+  const t0 = performance.now();
+  try {
+    const model = await seam.load(new URL($('modelUrl').value, location.href).href, {
+      threads: Number($('threads').value),
+      onProgress(p) {
+        $('progress').max = p.total || 1;
+        $('progress').value = p.loaded;
+        $('progressText').textContent =
+          `${p.fromCache ? 'Reading from the cache' : 'Downloading'} ${p.file}: ${mb(p.loaded)} of ${mb(p.total)}`;
+      },
+    });
+    state.model = model;
+    const i = model.info;
+    $('progress').value = $('progress').max;
+    $('progressText').textContent =
+      `Loaded in ${((performance.now() - t0) / 1000).toFixed(2)} s: ${mb(i.bytesFromNetwork)} downloaded` +
+      (i.bytesFromNetwork === 0 ? ' (everything came from the cache)' : '');
+    $('modelInfo').textContent =
+      `${i.nLayer} layers, ${i.nEmbd} channels, ${i.nHead} heads, vocabulary ${i.vocabSize}, context ${i.nCtx}, ` +
+      `${i.weightDtype} weights ${mb(i.weightBytes)}, ${i.threads} thread${i.threads > 1 ? 's' : ''}`;
+    $('bytes').textContent = `${mb(i.bytesFromNetwork)} / ${mb(i.weightBytes)}`;
+    $('generate').disabled = false;
+    document.body.dataset.loaded = '1';
+  } catch (e) {
+    setError(e);
+    $('progressText').textContent = 'Load failed.';
+  } finally {
+    state.loading = false;
+    $('load').disabled = false;
+  }
+}
+
+async function generate() {
+  if (!state.model || state.generating) return;
+  state.generating = true;
+  setError(null);
+  $('generate').disabled = true;
+  document.body.dataset.done = '';
+  const out = $('output');
+  out.textContent = '';
+  const p = document.createElement('span');
+  p.className = 'prompt';
+  p.textContent = $('prompt').value;
+  out.append(p);
+  const gen = document.createElement('span');
+  out.append(gen);
+  let n = 0;
+  try {
+    const seed = $('seed').value === '' ? undefined : Number($('seed').value);
+    const r = await state.model.generate($('prompt').value, {
+      maxTokens: Number($('maxTokens').value),
+      temperature: Number($('temperature').value),
+      topK: Number($('topK').value),
+      topP: Number($('topP').value),
+      greedy: $('greedy').checked,
+      seed,
+      onToken(t) {
+        gen.textContent += t.text;
+        $('count').textContent = String(++n);
+      },
+    });
+    gen.textContent = r.text;
+    $('prefill').textContent = `${r.prefillTokensPerSecond.toFixed(0)} tok/s`;
+    $('decode').textContent = `${r.tokensPerSecond.toFixed(1)} tok/s`;
+    $('count').textContent = `${r.ids.length} (+${r.promptTokens} prompt)`;
+    $('ids').textContent = `ids: ${r.ids.join(',')}`;
+    $('ids').dataset.ids = r.ids.join(',');
+    document.body.dataset.done = '1';
+  } catch (e) {
+    setError(e);
+  } finally {
+    state.generating = false;
+    $('generate').disabled = false;
+  }
+}
+
+$('load').addEventListener('click', load);
+$('generate').addEventListener('click', generate);
+$('greedy').addEventListener('change', () => { $('temperature').disabled = $('greedy').checked; });
+if (params.get('autoload')) load();

@@ -1,0 +1,257 @@
+/* The C side of seam.mjs: a handful of flat functions over the public API that JavaScript
+ * calls through the WebAssembly exports. Only ints, doubles and pointers cross the
+ * boundary (no structs), and each session keeps its own generation state so a token can be
+ * produced per call: the page gets control back between tokens to stream them.
+ *
+ * Errors: a function that fails returns 0/NULL/-1 and sw_last_error() says why. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "seam.h"
+
+#ifdef __EMSCRIPTEN__
+#include <emscripten/emscripten.h>
+#define SW_EXPORT EMSCRIPTEN_KEEPALIVE
+#else
+#define SW_EXPORT
+#endif
+
+typedef struct {
+    seam_model *m;
+    seam_tokenizer *tok; /* NULL when the folder has none: ids in, ids out */
+    seam_context *ctx;
+    seam_sampler *smp;
+    const seam_model_info *in;
+    float *logits;   /* [V]: the last forward pass's last row */
+    int32_t *window; /* every token in the context */
+    int n_win, n_ctx;
+    int produced, max_new, ignore_eos, done;
+} sw_session;
+
+static seam_error last_err;
+
+SW_EXPORT const char *sw_last_error(void) { return last_err.message; }
+
+static void set_error(const char *msg) {
+    last_err.code = SEAM_ERR_ARG;
+    strncpy(last_err.message, msg, sizeof last_err.message - 1);
+    last_err.message[sizeof last_err.message - 1] = '\0';
+}
+
+/* 1 when this build's kernels are SIMD128, so the page can say what it runs. */
+SW_EXPORT int sw_simd(void) {
+#if defined(__wasm_simd128__)
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+SW_EXPORT void sw_close(sw_session *s) {
+    if (!s) return;
+    seam_sampler_free(s->smp);
+    seam_context_free(s->ctx);
+    seam_tokenizer_close(s->tok);
+    seam_model_close(s->m);
+    free(s->logits);
+    free(s->window);
+    free(s);
+}
+
+/* Opens the model folder dir (in the module's filesystem) for generation with n_threads
+ * threads (1: none). n_ctx 0 takes the model's n_positions. */
+SW_EXPORT sw_session *sw_open(const char *dir, int n_threads, int n_ctx) {
+    sw_session *s = calloc(1, sizeof *s);
+    if (!s) { set_error("out of memory"); return NULL; }
+    if (seam_model_open(dir, &s->m, &last_err)) goto fail;
+    s->in = seam_model_get_info(s->m);
+    if (s->in->layer_begin != 0 || s->in->layer_end != s->in->n_layer || !s->in->has_embed || !s->in->has_head) {
+        set_error("this folder is a shard of a model; generation needs a whole model");
+        goto fail;
+    }
+    /* A folder without tokenizer files still generates from ids. */
+    if (seam_tokenizer_open(dir, &s->tok, &last_err)) s->tok = NULL;
+    if (n_ctx <= 0 || n_ctx > s->in->n_positions) n_ctx = s->in->n_positions;
+    s->n_ctx = n_ctx;
+    if (n_threads < 1) n_threads = 1;
+    /* The context starts with a pool sized from the core count; seam.mjs makes that count
+     * the thread count wanted, so no second pool (and no second set of workers) is made. */
+    if (seam_context_new(s->m, n_ctx, 0, &s->ctx, &last_err)) goto fail;
+    if (seam_context_threads(s->ctx) != n_threads && seam_context_set_threads(s->ctx, n_threads, &last_err)) goto fail;
+    s->logits = malloc((size_t)s->in->vocab_size * sizeof *s->logits);
+    s->window = malloc(((size_t)n_ctx + 1) * sizeof *s->window);
+    if (!s->logits || !s->window) { set_error("out of memory"); goto fail; }
+    s->done = 1;
+    return s;
+fail:
+    sw_close(s);
+    return NULL;
+}
+
+/* Model facts by index, so no struct layout crosses into JavaScript. */
+SW_EXPORT int sw_info(const sw_session *s, int what) {
+    const seam_model_info *in = s->in;
+    switch (what) {
+    case 0: return in->n_layer;
+    case 1: return in->n_embd;
+    case 2: return in->n_head;
+    case 3: return in->n_positions;
+    case 4: return in->vocab_size;
+    case 5: return in->eos_token_id;
+    case 6: return in->bos_token_id;
+    case 7: return seam_context_threads(s->ctx);
+    case 8: return s->n_ctx;
+    case 9: return s->tok != NULL;
+    case 10: return (int)in->weight_dtype;
+    default: return -1;
+    }
+}
+
+/* size_t may be 32-bit here; a double carries any byte count exactly. */
+SW_EXPORT double sw_weight_bytes(const sw_session *s) { return (double)s->in->weight_bytes; }
+
+/* Encodes text[0..len) into ids[0..cap). Returns the number of ids (more than cap when the
+ * buffer is too small: nothing useful is written then), or -1. */
+SW_EXPORT int sw_tokenize(const sw_session *s, const char *text, int len, int32_t *ids, int cap) {
+    if (!s->tok) { set_error("this model folder has no tokenizer (tokenizer.json or vocab.json + merges.txt)"); return -1; }
+    size_t n = 0;
+    seam_status st = seam_tokenize(s->tok, text, (size_t)len, ids, (size_t)cap, &n, &last_err);
+    if (st == SEAM_ERR_RANGE && n > (size_t)cap) return (int)n;
+    return st ? -1 : (int)n;
+}
+
+/* The raw bytes of one token (maybe part of a UTF-8 sequence); *len set, NULL if unknown. */
+SW_EXPORT const char *sw_token_bytes(const sw_session *s, int id, int *len) {
+    size_t n = 0;
+    const char *b = s->tok ? seam_token_bytes(s->tok, id, &n) : NULL;
+    *len = (int)n;
+    return b;
+}
+
+/* ids → text into out[0..cap); returns the bytes needed (excluding the NUL). */
+SW_EXPORT int sw_detokenize(const sw_session *s, const int32_t *ids, int n, char *out, int cap) {
+    if (!s->tok) return 0;
+    return (int)seam_detokenize(s->tok, ids, (size_t)n, out, (size_t)cap);
+}
+
+/* Starts a generation: checks the prompt ids, builds the sampler (temperature <= 0:
+ * greedy) and runs the prefill. The seed is a double so every value up to 2^53 passes
+ * from JavaScript unchanged. Returns 0 or -1. */
+SW_EXPORT int sw_gen_begin(sw_session *s, const int32_t *ids, int n, int max_new, double temperature, int top_k,
+                           double top_p, double seed, int ignore_eos) {
+    s->done = 1;
+    if (n < 1) { set_error("the prompt is empty"); return -1; }
+    if (n > s->n_ctx) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "the prompt (%d tokens) does not fit the context of %d tokens", n, s->n_ctx);
+        set_error(msg);
+        return -1;
+    }
+    for (int i = 0; i < n; i++)
+        if (ids[i] < 0 || ids[i] >= s->in->vocab_size) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "token id %d is outside the vocabulary of %d", (int)ids[i], s->in->vocab_size);
+            set_error(msg);
+            return -1;
+        }
+    seam_sampler_params p = seam_sampler_default_params();
+    p.temperature = (float)temperature;
+    p.top_k = top_k;
+    p.top_p = (float)top_p;
+    p.seed = seed > 0 ? (uint64_t)seed : 0;
+    seam_sampler_free(s->smp);
+    s->smp = NULL;
+    if (seam_sampler_new(&p, s->in->vocab_size, &s->smp, &last_err)) return -1;
+    memcpy(s->window, ids, (size_t)n * sizeof *ids);
+    s->n_win = n;
+    s->produced = 0;
+    s->max_new = max_new;
+    s->ignore_eos = ignore_eos;
+    if (seam_forward(s->ctx, s->window, n, 0, s->logits, &last_err)) return -1;
+    s->done = max_new <= 0;
+    return 0;
+}
+
+/* The next token: sampled from the last logits, then fed forward unless it is the last
+ * one asked for. Returns the id, -1 when the generation is over (end-of-text, max_new
+ * tokens produced, or the context is full), -2 on an error. */
+SW_EXPORT int sw_gen_next(sw_session *s) {
+    if (s->done) return -1;
+    int32_t next = seam_sample(s->smp, s->logits);
+    if (!s->ignore_eos && next == s->in->eos_token_id) { s->done = 1; return -1; }
+    s->produced++;
+    if (s->produced >= s->max_new || s->n_win >= s->n_ctx) { s->done = 1; return next; }
+    s->window[s->n_win++] = next;
+    if (seam_forward(s->ctx, &next, 1, s->n_win - 1, s->logits, &last_err)) { s->done = 1; return -2; }
+    return next;
+}
+
+/* A fresh forward pass over ids from position 0 (the cache is overwritten); the last
+ * row's logits are then at sw_logits(). For tests that compare against references. */
+SW_EXPORT int sw_forward(sw_session *s, const int32_t *ids, int n) {
+    s->done = 1;
+    if (n < 1 || n > s->n_ctx) { set_error("bad number of ids"); return -1; }
+    return seam_forward(s->ctx, ids, n, 0, s->logits, &last_err) ? -1 : 0;
+}
+
+SW_EXPORT const float *sw_logits(const sw_session *s) { return s->logits; }
+
+/* ------------------------------------------------------------------ encoders */
+
+/* A sentence-transformers (or plain BERT) folder for embeddings, n_threads threads. */
+SW_EXPORT seam_encoder *sw_enc_open(const char *dir, int n_threads) {
+    seam_encoder_params p = {0, 0, n_threads < 1 ? 1 : n_threads};
+    seam_encoder *e = NULL;
+    if (seam_encoder_open(dir, &p, &e, &last_err)) return NULL;
+    return e;
+}
+
+SW_EXPORT void sw_enc_close(seam_encoder *e) { seam_encoder_close(e); }
+
+SW_EXPORT int sw_enc_info(const seam_encoder *e, int what) {
+    const seam_encoder_info *in = seam_encoder_get_info(e);
+    switch (what) {
+    case 0: return in->hidden;
+    case 1: return in->n_layer;
+    case 2: return in->n_head;
+    case 3: return in->vocab_size;
+    case 4: return in->max_seq_length;
+    case 5: return in->n_threads;
+    case 6: return (int)in->pooling;
+    case 7: return in->normalize;
+    case 8: return (int)in->weight_dtype;
+    default: return -1;
+    }
+}
+
+SW_EXPORT double sw_enc_weight_bytes(const seam_encoder *e) { return (double)seam_encoder_get_info(e)->weight_bytes; }
+
+/* Embeds n texts held back to back in buf, text i at buf[off[i]..off[i+1]), into
+ * out [n, hidden]. flags as seam_encoder_embed's. Returns 0 or -1. */
+SW_EXPORT int sw_enc_embed(seam_encoder *e, const char *buf, const int *off, int n, float *out, int flags) {
+    if (n < 0) { set_error("bad number of texts"); return -1; }
+    if (n == 0) return 0;
+    const char **texts = malloc((size_t)n * sizeof *texts);
+    size_t *lens = malloc((size_t)n * sizeof *lens);
+    int rc = -1;
+    if (!texts || !lens) { set_error("out of memory"); goto out; }
+    for (int i = 0; i < n; i++) {
+        texts[i] = buf + off[i];
+        lens[i] = (size_t)(off[i + 1] - off[i]);
+    }
+    rc = seam_encoder_embed(e, texts, lens, (size_t)n, out, (unsigned)flags, NULL, &last_err) ? -1 : 0;
+out:
+    free(texts);
+    free(lens);
+    return rc;
+}
+
+/* The ids the encoder feeds for text ([CLS] ... [SEP], truncated): count, or -1. */
+SW_EXPORT int sw_enc_tokenize(const seam_encoder *e, const char *text, int len, int32_t *ids, int cap) {
+    size_t n = 0;
+    seam_status st = seam_encoder_tokenize(e, text, (size_t)len, ids, (size_t)cap, &n, NULL, &last_err);
+    if (st == SEAM_ERR_RANGE && n > (size_t)cap) return (int)n;
+    return st ? -1 : (int)n;
+}
