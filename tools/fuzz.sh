@@ -65,12 +65,14 @@ OBJ="$OUT/obj"
 rm -rf "$OBJ"
 mkdir -p "$OBJ"
 core_src=(src/util/*.c src/format/*.c src/model/*.c src/tokenizer/*.c src/kernels/*.c src/graph/*.c src/sample/*.c)
+for q in src/quant/*.c; do [ -e "$q" ] && core_src+=("$q"); done
 NJOBS=$(nproc 2> /dev/null || echo 2)
 build_obj() { # src -> object; the log is kept for the report
   local src=$1 extra=()
   case "$src" in
     *_avx2.c) extra=(-mavx2 -mfma -mf16c) ;;
     *_avx512.c) extra=(-mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma -mf16c) ;;
+    *_avx512vnni.c) extra=(-mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma -mf16c -mavx512vnni) ;;
   esac
   local o="$OBJ/${src//\//__}"
   "$CC" "${COMMON[@]}" "${LIB_SAN[@]}" "${extra[@]}" -c "$src" -o "${o%.c}.o" > "${o%.c}.log" 2>&1
