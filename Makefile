@@ -78,7 +78,7 @@ $(BUILD)/seam_tests_core: $(TEST_OBJ) $(CORE_OBJ)
 # ARM edge devices are covered without ARM hardware. -O1 because Debian's aarch64 gcc 12
 # crashes in its loop vectoriser on tests/unit/test_quant.c.
 NEON_CC ?= aarch64-linux-gnu-gcc
-NEON_TESTS ?= kernels gpt2_wide gpt2_context pool sampler
+NEON_TESTS ?= kernels gpt2_wide gpt2_context pool sampler quant
 test-neon:
 	@mkdir -p build-neon && rm -f build-neon/test-results.txt
 	$(MAKE) --no-print-directory CC=$(NEON_CC) BUILD=build-neon OPT=-O1 build-neon/seam_tests_core

@@ -12,6 +12,7 @@ static const char usage[] =
     "  generate   generate text with a GPT-2 family model, streaming tokens\n"
     "  tokenize   text → token ids (one text, or JSON Lines)\n"
     "  embed      sentence embeddings with a BERT-family encoder (texts or JSON Lines)\n"
+    "  quantize   write a copy of a model with q8 or q4 block-quantised weights\n"
     "  inspect    show a model's architecture, dtypes and tensors\n"
     "  pull       download a model from the Hugging Face hub into the cache\n"
     "  version    print the version\n"
@@ -25,7 +26,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) { fputs(usage, stdout); return 0; }
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) { printf("seam %s\n", seam_version()); return 0; }
     static const struct { const char *name; int (*fn)(int, char **); } cmds[] = {
-        {"generate", cmd_generate}, {"tokenize", cmd_tokenize}, {"inspect", cmd_inspect}, {"pull", cmd_pull}, {"embed", cmd_embed},
+        {"generate", cmd_generate}, {"tokenize", cmd_tokenize}, {"inspect", cmd_inspect}, {"pull", cmd_pull}, {"embed", cmd_embed}, {"quantize", cmd_quantize},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(cmd, cmds[i].name)) return cmds[i].fn(argc - 1, argv + 1);

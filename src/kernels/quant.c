@@ -7,6 +7,13 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 #endif
+#if defined(SEAM_QUANT_NEONDOT)
+#include <sys/auxv.h>
+#ifndef HWCAP_ASIMDDP
+#define HWCAP_ASIMDDP (1UL << 20)
+#endif
+static int cpu_has_dotprod(void) { return (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0; }
+#endif
 
 #include "quant/quant.h"
 
@@ -115,6 +122,9 @@ const seam_qkernels *seam_qkernels_by_name(const char *name) {
 #if defined(__aarch64__)
     if (!strcmp(name, "neon")) return &seam_qkernels_neon;
 #endif
+#if defined(SEAM_QUANT_NEONDOT)
+    if (!strcmp(name, "neondot") && cpu_has_dotprod()) return &seam_qkernels_neondot;
+#endif
     return NULL;
 }
 
@@ -132,8 +142,12 @@ const seam_qkernels *seam_qkernels_best(void) {
 #if defined(__x86_64__) || defined(__i386__)
     if (cpu_has_avx2()) return &seam_qkernels_avx2;
 #endif
-#if defined(__aarch64__)
-    return &seam_qkernels_neon;
+#if defined(SEAM_QUANT_NEONDOT)
+    if (cpu_has_dotprod()) return &seam_qkernels_neondot;
 #endif
+#if defined(__aarch64__)
+    return &seam_qkernels_neon; /* Advanced SIMD is mandatory on AArch64 */
+#else
     return &seam_qkernels_scalar;
+#endif
 }

@@ -47,13 +47,19 @@ extern const seam_qkernels seam_qkernels_avx512vnni;
 #endif
 #if defined(__aarch64__)
 extern const seam_qkernels seam_qkernels_neon;
+/* sdot kernels, built where the compiler can target ARMv8.2 dotprod per function */
+#if defined(__linux__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 10
+#define SEAM_QUANT_NEONDOT 1
+extern const seam_qkernels seam_qkernels_neondot;
+#endif
 #endif
 
-/* The best table for this CPU. SEAM_ISA (scalar|avx2|avx512|avx512vnni|neon) forces one
- * where the CPU has it: avx512 picks avx512vnni when the CPU has VNNI, else avx2. */
+/* The best table for this CPU. SEAM_ISA (scalar|avx2|avx512|avx512vnni|neon|neondot)
+ * forces one where the CPU has it: avx512 picks avx512vnni when the CPU has VNNI, else
+ * avx2. */
 const seam_qkernels *seam_qkernels_best(void);
-/* A table by name ("scalar", "avx2", "avx512vnni", "neon"), or NULL when unknown or not
- * supported by this CPU. */
+/* A table by name ("scalar", "avx2", "avx512vnni", "neon", "neondot"), or NULL when
+ * unknown or not supported by this CPU. */
 const seam_qkernels *seam_qkernels_by_name(const char *name);
 
 /* Reference without activation quantisation: f32 x [T, K] against the dequantised W,

@@ -295,7 +295,7 @@ typedef struct {
 /* Bytes written so far are now done. */
 static void progress_at(writer *w, uint64_t done) {
     w->done = done;
-    if (w->qp->progress && (w->done - w->last_report >= (8u << 20) || w->done == w->total)) {
+    if (w->qp->progress && (w->done - w->last_report >= (8u << 20) || (w->done == w->total && w->last_report != w->total))) {
         w->last_report = w->done;
         w->qp->progress(w->qp->user, w->done, w->total);
     }
