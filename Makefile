@@ -118,7 +118,7 @@ install: all
 	install -m 644 $(BUILD)/libseam.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(BUILD)/libseam.so $(DESTDIR)$(PREFIX)/lib/libseam.so.0
 	ln -sf libseam.so.0 $(DESTDIR)$(PREFIX)/lib/libseam.so
-	install -m 644 include/seam.h include/seam_encoder.h include/seam_hub.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 include/seam.h include/seam_encoder.h include/seam_hub.h include/seam_net.h $(DESTDIR)$(PREFIX)/include/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|0.1.0|g' seam.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/seam.pc
 	install -m 755 $(BUILD)/seam $(DESTDIR)$(PREFIX)/bin/
 

@@ -4,6 +4,7 @@
 
 #include "commands.h"
 #include "seam.h"
+#include "seam_net.h"
 
 static const char usage[] =
     "usage: seam inspect -m MODEL [--no-tensors]\n"
@@ -48,6 +49,10 @@ int cmd_inspect(int argc, char **argv) {
     printf("architecture: gpt2\n");
     printf("layers:       %d (this folder holds [%d, %d)%s%s)\n", in->n_layer, in->layer_begin, in->layer_end,
            in->has_embed ? ", embeddings" : "", in->has_head ? ", final norm + head" : "");
+    uint64_t dl = 0;
+    int n_dl = 0;
+    if (seam_shard_download_bytes(dir, &dl, &n_dl, NULL) == SEAM_OK)
+        printf("shard:        %llu bytes in %d files for an edge to download (manifest.json)\n", (unsigned long long)dl, n_dl);
     printf("n_embd:       %d\nn_head:       %d (head dim %d)\nn_inner:      %d\n", in->n_embd, in->n_head,
            in->n_embd / in->n_head, in->n_inner);
     printf("n_positions:  %d\nvocab_size:   %d\n", in->n_positions, in->vocab_size);

@@ -13,6 +13,9 @@ int cmd_inspect(int argc, char **argv);
 int cmd_pull(int argc, char **argv);
 int cmd_embed(int argc, char **argv);
 int cmd_quantize(int argc, char **argv);
+int cmd_split(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_edge(int argc, char **argv);
 
 /* -m argument → model folder: an existing folder, else a hub id pulled into the cache.
  * Prints the error itself; returns 0 on success. */

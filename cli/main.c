@@ -13,6 +13,9 @@ static const char usage[] =
     "  tokenize   text → token ids (one text, or JSON Lines)\n"
     "  embed      sentence embeddings with a BERT-family encoder (texts or JSON Lines)\n"
     "  quantize   write a copy of a model with q8 or q4 block-quantised weights\n"
+    "  split      write a layer shard of a model (for split inference)\n"
+    "  serve      serve a model over HTTP: split sessions, shards, completions, embeddings\n"
+    "  edge       generate with a model split between a seam serve server and this machine\n"
     "  inspect    show a model's architecture, dtypes and tensors\n"
     "  pull       download a model from the Hugging Face hub into the cache\n"
     "  version    print the version\n"
@@ -27,6 +30,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) { printf("seam %s\n", seam_version()); return 0; }
     static const struct { const char *name; int (*fn)(int, char **); } cmds[] = {
         {"generate", cmd_generate}, {"tokenize", cmd_tokenize}, {"inspect", cmd_inspect}, {"pull", cmd_pull}, {"embed", cmd_embed}, {"quantize", cmd_quantize},
+        {"split", cmd_split}, {"serve", cmd_serve}, {"edge", cmd_edge},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(cmd, cmds[i].name)) return cmds[i].fn(argc - 1, argv + 1);
