@@ -37,4 +37,28 @@ out=$("$S" generate -m "$F/gpt2-tiny" --ids 1,2,3 -n 300 --greedy --sliding --ig
 [ "$(echo "$out" | tr ',' '\n' | wc -l)" -eq 300 ] || { echo "--sliding did not produce 300 tokens"; exit 1; }
 # text streams: the prompt is echoed and text follows
 "$S" generate -m "$F/gpt2-tiny" -p "Once upon a time" -n 8 --seed 1 | grep -q "^Once upon a time"
+# BF16 weights load and run (a copy of gpt2-tiny converted by truncating each f32 to bf16)
+bf=$(mktemp -d); trap 'rm -rf "$bf"' EXIT
+python3 - "$F/gpt2-tiny" "$bf" <<'PY'
+import json, shutil, struct, sys
+src, dst = sys.argv[1], sys.argv[2]
+with open(src + "/model.safetensors", "rb") as f:
+    n = struct.unpack("<Q", f.read(8))[0]
+    hdr = json.loads(f.read(n)); base = 8 + n; data = f.read()
+out, off, newh = [], 0, {}
+for name, t in hdr.items():
+    if name == "__metadata__": continue
+    b, e = t["data_offsets"]; raw = data[b:e]
+    words = struct.unpack("<%dI" % (len(raw) // 4), raw)
+    conv = struct.pack("<%dH" % len(words), *[w >> 16 for w in words])
+    newh[name] = {"dtype": "BF16", "shape": t["shape"], "data_offsets": [off, off + len(conv)]}
+    out.append(conv); off += len(conv)
+h = json.dumps(newh).encode(); h += b" " * ((8 - len(h) % 8) % 8)
+with open(dst + "/model.safetensors", "wb") as f:
+    f.write(struct.pack("<Q", len(h))); f.write(h); f.write(b"".join(out))
+for name in ("config.json", "tokenizer.json"): shutil.copy(src + "/" + name, dst + "/" + name)
+PY
+"$S" inspect -m "$bf" --no-tensors | grep -q "weights:      BF16"
+out=$("$S" generate -m "$bf" --ids 15496,11 -n 8 --greedy --print-ids -t 1)
+[ "$(echo "$out" | tr ',' '\n' | wc -l)" -eq 8 ] || { echo "bf16 model did not generate: $out"; exit 1; }
 echo ok

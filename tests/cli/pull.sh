@@ -158,6 +158,9 @@ check "sharded files byte-identical (index + both shards)" 'same_files "$TMP/rep
 check "both shards were downloaded" 'grep -q "GET /_lfs/test-org/sharded/main/model-00001-of-00002.safetensors" "$LOG" &&
   grep -q "GET /_lfs/test-org/sharded/main/model-00002-of-00002.safetensors" "$LOG"'
 check "no model.safetensors fetched for a sharded repo" '[ ! -e "$H1/models/test-org--sharded/main/model.safetensors" ]'
+read -r REF_IDS REF_GREEDY < <(python3 tools/ref_cases.py "$FX/gpt2-tiny-ref/reference.safetensors")
+check "the sharded model loads and reproduces the reference greedy ids" \
+  '[ "$("$SEAM_BIN" generate -m "$H1/models/test-org--sharded/main" --ids "$REF_IDS" -n 24 --greedy --print-ids -t 1)" = "$REF_GREEDY" ]'
 
 run_pull "$H1" test-org/evil
 check "index naming ../ files is refused" '[ "$RC" -ne 0 ] && one_error_line && [[ $ERR == *"plain .safetensors"* ]]'
