@@ -71,7 +71,8 @@ $(BUILD)/seam_tests: $(TEST_OBJ) $(BUILD)/libseam.a
 	$(CC) $(LDFLAGS) -pthread -o $@ $(TEST_OBJ) $(BUILD)/libseam.a $(LDLIBS_NET) $(LDLIBS_CORE)
 
 # Core-only test binary (no libcurl), static so it runs under qemu-user for other ISAs.
-$(BUILD)/seam_tests_core: $(TEST_OBJ) $(CORE_OBJ)
+# The wire format (src/net/wire.c) is plain libc, so it comes along.
+$(BUILD)/seam_tests_core: $(TEST_OBJ) $(CORE_OBJ) $(BUILD)/src/net/wire.o
 	$(CC) $(LDFLAGS) -static -pthread -o $@ $^ $(LDLIBS_CORE)
 
 # The NEON kernels, built with Debian's aarch64 cross compiler and run under qemu-user:

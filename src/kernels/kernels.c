@@ -68,7 +68,7 @@ const seam_kernels seam_kernels_scalar = {
 };
 
 #if defined(__x86_64__) || defined(__i386__)
-static int cpu_has_avx2(void) {
+int seam_cpu_has_avx2(void) {
     /* F16C is read from cpuid directly: clang 14's __builtin_cpu_supports lacks it. */
     unsigned a, b, c, d;
     if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_F16C)) return 0;
@@ -76,9 +76,9 @@ static int cpu_has_avx2(void) {
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
 
-static int cpu_has_avx512(void) {
+int seam_cpu_has_avx512(void) {
     __builtin_cpu_init();
-    return cpu_has_avx2() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+    return seam_cpu_has_avx2() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
 }
 #endif
@@ -86,10 +86,10 @@ static int cpu_has_avx512(void) {
 const seam_kernels *seam_kernels_by_name(const char *name) {
     if (!strcmp(name, "scalar")) return &seam_kernels_scalar;
 #if defined(__x86_64__) || defined(__i386__)
-    if (!strcmp(name, "avx2") && cpu_has_avx2()) return &seam_kernels_avx2;
+    if (!strcmp(name, "avx2") && seam_cpu_has_avx2()) return &seam_kernels_avx2;
 #endif
 #if defined(__x86_64__)
-    if (!strcmp(name, "avx512") && cpu_has_avx512()) return &seam_kernels_avx512;
+    if (!strcmp(name, "avx512") && seam_cpu_has_avx512()) return &seam_kernels_avx512;
 #endif
 #if defined(__aarch64__)
     if (!strcmp(name, "neon")) return &seam_kernels_neon;
@@ -107,10 +107,10 @@ const seam_kernels *seam_kernels_best(void) {
         if (k) return k;
     }
 #if defined(__x86_64__)
-    if (cpu_has_avx512()) return &seam_kernels_avx512;
+    if (seam_cpu_has_avx512()) return &seam_kernels_avx512;
 #endif
 #if defined(__x86_64__) || defined(__i386__)
-    if (cpu_has_avx2()) return &seam_kernels_avx2;
+    if (seam_cpu_has_avx2()) return &seam_kernels_avx2;
 #endif
 #if defined(__aarch64__)
     return &seam_kernels_neon; /* Advanced SIMD is mandatory on AArch64 */

@@ -40,6 +40,12 @@ extern const seam_kernels seam_kernels_neon;
 extern const seam_kernels seam_kernels_wasm;
 #endif
 
+#if defined(__x86_64__) || defined(__i386__)
+/* cpuid checks shared by every x86 dispatch table: AVX2+FMA+F16C, and AVX-512 F/BW/VL/DQ. */
+int seam_cpu_has_avx2(void);
+int seam_cpu_has_avx512(void);
+#endif
+
 /* The best table for this CPU; SEAM_ISA=scalar|avx2|avx512|neon in the environment forces one. */
 const seam_kernels *seam_kernels_best(void);
 /* A table by name, or NULL when unknown or not supported by this CPU. */

@@ -15,6 +15,7 @@
 static int cpu_has_dotprod(void) { return (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0; }
 #endif
 
+#include "kernels/kernels.h"
 #include "quant/quant.h"
 
 static void scalar_quantize_x(const float *x, int K, int8_t *q, float *d, float *s) {
@@ -96,19 +97,10 @@ void seam_qmat_matmul_f32(const float *x, int T, const seam_qmat *W, const float
 }
 
 #if defined(__x86_64__) || defined(__i386__)
-static int cpu_has_avx2(void) {
-    unsigned a, b, c, d;
-    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_F16C)) return 0;
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-}
+static int cpu_has_avx2(void) { return seam_cpu_has_avx2(); }
 #endif
 #if defined(__x86_64__)
-static int cpu_has_avx512vnni(void) {
-    __builtin_cpu_init();
-    return cpu_has_avx2() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
-}
+static int cpu_has_avx512vnni(void) { return seam_cpu_has_avx512() && __builtin_cpu_supports("avx512vnni"); }
 #endif
 
 const seam_qkernels *seam_qkernels_by_name(const char *name) {
