@@ -206,8 +206,8 @@ class Report:
                                                   [("decode_tok_s", "128"), ("decode_tok_s", "512"),
                                                    ("prefill_tok_s", "512")])]
         if bad:
-            self.md += ["**Not comparable:** " + ", ".join(bad) + f" ran at under half its own 1-thread speed "
-                        f"with {t} threads (CPU contention on a busy machine stalls spinning thread pools); "
+            self.md += [f"**Not comparable:** {', '.join(bad)} — with {t} threads, under half the speed of the same "
+                        "engine with 1 thread (CPU contention on a busy machine stalls spinning thread pools); "
                         "ratios in those columns say nothing about the engines.", ""]
 
     def decoders(self):
@@ -325,6 +325,11 @@ class Report:
                 self.md.append(f"| {name} | {fmt(sv)} | {fmt(ov)} | {fr(ratio(sv, ov))} | {fmt(pv)} | "
                                f"{fr(ratio(sv, pv))} | {fmt(tv)} |")
             self.md.append("")
+            bad = [h for lab, h in [("seam-bert", "seam"), ("ort-bert", "ONNX Runtime"), ("torch-bert", "PyTorch")]
+                   if any(self.collapsed(lab, t, "sentences_s", k) for k in ("b1_short", "b1_long", "b32_short", "b32_long"))]
+            if bad:
+                self.md += [f"**Not comparable:** {', '.join(bad)} — with {t} threads, under half the speed of the "
+                            "same engine with 1 thread on some input (CPU contention).", ""]
             for lab, h in [("seam-bert", "seam"), ("ort-bert", "ONNX Runtime"), ("torch-bert", "PyTorch")]:
                 if not self.get(lab, t):
                     self.md += [f"{h}: {self.why(lab, t)}", ""]

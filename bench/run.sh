@@ -218,7 +218,7 @@ if "$BUILD/seam" quantize --help >/dev/null 2>&1; then
         fi
     done
 else
-    note "seam has no 'quantize' command in this build: the q8/q4 columns compare against nothing"
+    note "'$BUILD/seam quantize --help' did not run ($("$BUILD/seam" quantize --help 2>&1 | head -n 1)): no seam q8/q4 columns"
 fi
 
 CORPUS=$WORK/corpus.txt
@@ -306,7 +306,7 @@ for q in f32 f16 q8_0 q4_0; do
     case " $GGUF_TYPES " in *" $q "*) ;; *) skip "llama-$q" "llama.cpp or its GGUF not available" ;; esac
 done
 for q in q8 q4; do
-    case " $SEAM_Q " in *" $q "*) ;; *) skip "seam-$q" "seam cannot write $q weights yet (no 'seam quantize')" ;; esac
+    case " $SEAM_Q " in *" $q "*) ;; *) skip "seam-$q" "no seam $q model ('seam quantize' unavailable or failed, see the notes)" ;; esac
 done
 "$BIN/seam_bench" encoder -m /nonexistent 2>&1 | grep -q 'built without' && skip seam-bert "seam_bench built without seam_encoder.h"
 [ "$BERT_OK" = 1 ] || { skip seam-bert "no encoder model"; skip torch-bert "no encoder model"; }
