@@ -35,6 +35,8 @@ static const char usage[] =
     "                           POST /v1/uploads/NAME/commit with every file's sha256)\n"
     "      --upload-dir DIR     uploads in progress (default $SEAM_HOME/uploads)\n"
     "      --models-dir DIR     where committed uploads are installed (default $SEAM_HOME/models-uploaded)\n"
+    "      --web DIR            also serve DIR's files (the demo page: build/web) at /, with the\n"
+    "                           COOP/COEP headers that make it cross-origin isolated (threads)\n"
     "      --quiet              do not log requests on stderr\n"
     "      --exit-after S       stop by itself after S seconds (tests, CI)\n"
     "  -h, --help               show this help\n";
@@ -53,6 +55,7 @@ int cmd_serve(int argc, char **argv) {
         else if (!strcmp(a, "--host")) { if (!(o.host = cli_value(argc, argv, &i))) return 1; }
         else if (!strcmp(a, "--api-key")) { if (!(o.api_key = cli_value(argc, argv, &i))) return 1; }
         else if (!strcmp(a, "--cache-dir")) { if (!(o.cache_dir = cli_value(argc, argv, &i))) return 1; }
+        else if (!strcmp(a, "--web")) { if (!(o.web_dir = cli_value(argc, argv, &i))) return 1; }
         else if (!strcmp(a, "--quiet")) o.log_requests = 0;
         else if (!strcmp(a, "--allow-uploads")) o.allow_uploads = 1;
         else if (!strcmp(a, "--upload-dir")) { if (!(o.upload_dir = cli_value(argc, argv, &i))) return 1; }

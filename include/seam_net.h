@@ -188,7 +188,13 @@ uint32_t seam_crc32(uint32_t crc, const void *data, size_t len);
  *   DELETE /v1/uploads/{name}                     lengths so far, and a commit that checks
  *   POST   /v1/uploads/{name}/commit              sha256s and installs the folder atomically
  *
- * With an API key, every route needs "Authorization: Bearer KEY" (401 otherwise). */
+ *   GET    /, /FILE                              with web_dir: the folder's files (index.html for
+ *                                                 "/"); API routes take precedence
+ *
+ * Every answer carries Cross-Origin-Opener-Policy same-origin, Cross-Origin-Embedder-Policy
+ * require-corp and Cross-Origin-Resource-Policy same-origin.
+ * With an API key, every API route needs "Authorization: Bearer KEY" (401 otherwise); static
+ * files need none. */
 
 typedef struct seam_server seam_server;
 
@@ -209,6 +215,8 @@ typedef struct {
     int allow_uploads;        /* enable PUT/GET/DELETE /v1/uploads/{name}[/{file}], POST .../commit */
     const char *upload_dir;   /* uploads in progress; NULL: $SEAM_HOME/uploads */
     const char *models_dir;   /* committed uploads; NULL: $SEAM_HOME/models-uploaded */
+    const char *web_dir;      /* static files (the demo page) for GET/HEAD outside /v1/, with
+                               * COOP/COEP so the page is cross-origin isolated; NULL: none */
 } seam_server_options;
 
 seam_server_options seam_server_default_options(void);

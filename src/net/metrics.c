@@ -35,6 +35,7 @@ static const char *const k_route_names[ROUTE_COUNT] = {
     [ROUTE_UPLOAD] = "/v1/uploads/{name}",
     [ROUTE_UPLOAD_FILE] = "/v1/uploads/{name}/{file}",
     [ROUTE_UPLOAD_COMMIT] = "/v1/uploads/{name}/commit",
+    [ROUTE_STATIC] = "static",
     [ROUTE_OTHER] = "other",
 };
 

@@ -35,7 +35,7 @@ double seam_now_s(void); /* monotonic seconds */
 typedef enum {
     ROUTE_HEALTHZ, ROUTE_METRICS, ROUTE_MODELS, ROUTE_MODEL, ROUTE_SHARD_MANIFEST, ROUTE_SHARD_FILE,
     ROUTE_SESSIONS, ROUTE_SESSION, ROUTE_STEP, ROUTE_COMPLETIONS, ROUTE_EMBEDDINGS, ROUTE_UPLOAD, ROUTE_UPLOAD_FILE,
-    ROUTE_UPLOAD_COMMIT, ROUTE_OTHER, ROUTE_COUNT
+    ROUTE_UPLOAD_COMMIT, ROUTE_STATIC, ROUTE_OTHER, ROUTE_COUNT
 } route_id;
 
 const char *seam_route_name(route_id r);
@@ -132,6 +132,20 @@ void uploads_put(uploads *u, const char *name, const char *file, const char *off
                  http_answer *a);
 void uploads_get(uploads *u, const char *name, int remove, http_answer *a);
 void uploads_commit(uploads *u, const char *name, const char *body, size_t len, http_answer *a);
+
+/* ------------------------------------------------------------------ static files (static_files.c) */
+
+typedef struct static_site static_site;
+/* The folder `seam serve --web DIR` serves (resolved once: its real path bounds every file). */
+seam_status static_site_new(const char *dir, static_site **out, seam_error *err);
+void static_site_free(static_site *s);
+/* GET (head 0) or HEAD (head 1) of url: the file, 404 for a refused or missing path, 403 for
+ * a symlink out of the folder or something that is not a regular file. */
+enum MHD_Result static_site_serve(static_site *s, struct MHD_Connection *conn, const char *url, int head, int *status,
+                                  uint64_t *bytes_out);
+/* COOP same-origin, COEP require-corp and CORP same-origin: on every answer, so a page from
+ * --web is cross-origin isolated and may still fetch the API's answers. */
+void add_isolation_headers(struct MHD_Response *r);
 
 /* Queues a buffered http_answer (shared by the files that answer through MHD directly). */
 enum MHD_Result queue_answer(struct MHD_Connection *conn, http_answer *a, int *status, uint64_t *bytes_out);

@@ -323,6 +323,7 @@ enum MHD_Result openai_completions(openai *o, struct MHD_Connection *conn, const
         if (!r) { completion_free(c); return MHD_NO; }
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
         MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+        add_isolation_headers(r);
         enum MHD_Result res = MHD_queue_response(conn, 200, r);
         MHD_destroy_response(r);
         *status = 200;

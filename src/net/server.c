@@ -37,6 +37,7 @@ struct seam_server {
     metrics *metrics;
     session_table *sessions;
     shard_cache *shards;
+    static_site *web;         /* --web DIR, or NULL */
     struct MHD_Daemon *daemon;
     int port;
 };
@@ -77,6 +78,7 @@ static enum MHD_Result send_answer(struct MHD_Connection *c, req *r, http_answer
     if (a->header_name[0]) MHD_add_response_header(resp, a->header_name, a->header_value);
     if (a->status == 401) MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
     if (a->status == 405) MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, a->header_value);
+    add_isolation_headers(resp);
     enum MHD_Result ok = MHD_queue_response(c, (unsigned)a->status, resp);
     MHD_destroy_response(resp);
     r->answered = 1;
@@ -144,7 +146,8 @@ static const char *allowed(route_id r) {
     case ROUTE_UPLOAD_FILE: return "PUT";
     case ROUTE_SESSION: return "GET, DELETE";
     case ROUTE_STEP: return "POST";
-    case ROUTE_SHARD_FILE: return "GET, HEAD";
+    case ROUTE_SHARD_FILE:
+    case ROUTE_STATIC: return "GET, HEAD";
     default: return "GET";
     }
 }
@@ -189,9 +192,10 @@ static void model_json(seam_server *sv, sbuf *b) {
     sb_printf(b,
               ",\"object\":\"model\",\"owned_by\":\"seam\",\"architecture\":\"gpt2\",\"fingerprint\":\"%s\","
               "\"n_layer\":%d,\"n_embd\":%d,\"n_head\":%d,\"n_positions\":%d,\"vocab_size\":%d,\"eos_token_id\":%d,"
-              "\"max_context\":%d,\"activations\":[\"f32\",\"f16\",\"q8\"],\"modes\":[\"tail\",\"head\"]}",
+              "\"max_context\":%d,\"weight_bytes\":%llu,\"activations\":[\"f32\",\"f16\",\"q8\"],"
+              "\"modes\":[\"tail\",\"head\"]}",
               sv->fingerprint, in->n_layer, in->n_embd, in->n_head, in->n_positions, in->vocab_size, in->eos_token_id,
-              sv->opt.max_context);
+              sv->opt.max_context, (unsigned long long)in->weight_bytes);
 }
 
 static void dispatch(seam_server *sv, struct MHD_Connection *c, req *r, const char *method, const char *p1,
@@ -241,6 +245,7 @@ static void dispatch(seam_server *sv, struct MHD_Connection *c, req *r, const ch
     case ROUTE_UPLOAD_COMMIT: uploads_commit(sv->uploads, p1, r->body ? r->body : "", r->len, a); return;
     case ROUTE_COMPLETIONS:
     case ROUTE_EMBEDDINGS:
+    case ROUTE_STATIC:
     case ROUTE_OTHER:
     case ROUTE_COUNT:
         break;
@@ -256,6 +261,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     req *r = *con_cls;
     char p1[160], p2[160];
     route_id route = route_of(url, p1, sizeof p1, p2, sizeof p2);
+    /* API routes first; with --web, any other path outside /v1/ is a file of the page. */
+    if (route == ROUTE_OTHER && sv->web && strncmp(url, "/v1/", 4) != 0 && strcmp(url, "/v1") != 0) route = ROUTE_STATIC;
     if (!r) {
         r = calloc(1, sizeof *r);
         if (!r) return MHD_NO;
@@ -263,6 +270,19 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         r->route = route;
         snprintf(r->method, sizeof r->method, "%s", method);
         *con_cls = r;
+        /* The page needs no API key: a browser navigating to it cannot send one, and what
+         * --web serves is public by the operator's choice. */
+        if (route == ROUTE_STATIC) {
+            if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+                http_answer a;
+                answer_error(&a, 405, "method_not_allowed", "%s is not allowed on static files (allowed: GET, HEAD)", method);
+                snprintf(a.header_value, sizeof a.header_value, "GET, HEAD");
+                return send_answer(c, r, &a);
+            }
+            enum MHD_Result res = static_site_serve(sv->web, c, url, !strcmp(method, "HEAD"), &r->status, &r->bytes_out);
+            r->answered = 1;
+            return res;
+        }
         if (!authorised(sv, c)) return send_error(c, r, 401, "unauthorized", "missing or wrong API key (Authorization: Bearer KEY)");
         if (route == ROUTE_OTHER) {
             http_answer a;
@@ -441,6 +461,7 @@ void seam_server_stop(seam_server *sv) {
     if (sv->daemon) MHD_stop_daemon(sv->daemon);
     sessions_free(sv->sessions);
     shard_cache_free(sv->shards);
+    static_site_free(sv->web);
     openai_free(sv->openai);
     uploads_free(sv->uploads);
     for (int i = 0; i < sv->n_encoders; i++) seam_encoder_close(sv->encoders[i]);
@@ -472,6 +493,7 @@ seam_status seam_server_start(const seam_server_options *opt, seam_server **out,
     if (o->max_body == 0) o->max_body = DEFAULT_MAX_BODY;
     seam_status s;
     if ((s = open_model(sv, err))) goto fail;
+    if (o->web_dir && (s = static_site_new(o->web_dir, &sv->web, err))) goto fail;
     sv->model_name = o->model_name ? strdup(o->model_name) : default_name(o->model_dir);
     sv->api_key = o->api_key && *o->api_key ? strdup(o->api_key) : NULL;
     sv->metrics = metrics_new();

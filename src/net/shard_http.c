@@ -139,6 +139,7 @@ enum MHD_Result queue_answer(struct MHD_Connection *conn, http_answer *a, int *s
     if (!resp) { free(a->body); return MHD_NO; }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, a->content_type ? a->content_type : "application/json");
     if (a->header_name[0]) MHD_add_response_header(resp, a->header_name, a->header_value);
+    add_isolation_headers(resp);
     enum MHD_Result res = MHD_queue_response(conn, (unsigned)a->status, resp);
     MHD_destroy_response(resp);
     *status = a->status;
@@ -202,6 +203,7 @@ static enum MHD_Result serve_file(struct MHD_Connection *conn, const char *dir, 
         struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
         if (!resp) return MHD_NO;
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+        add_isolation_headers(resp);
         enum MHD_Result res = MHD_queue_response(conn, 304, resp);
         MHD_destroy_response(resp);
         *status = 304;
@@ -241,6 +243,7 @@ static enum MHD_Result serve_file(struct MHD_Connection *conn, const char *dir, 
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
         code = 206;
     }
+    add_isolation_headers(resp);
     enum MHD_Result res = MHD_queue_response(conn, (unsigned)code, resp);
     MHD_destroy_response(resp);
     *status = code;
