@@ -111,6 +111,81 @@ export interface Model {
  * (decoder), or a BERT-family one, sentence-transformers layout or plain (encoder).
  */
 export function load(baseUrl: string, options?: LoadOptions): Promise<Model>;
+export interface ConnectOptions {
+  /** The server's model id (default: its only model). */
+  model?: string;
+  /** Split point k in [0, n_layer]: blocks [0, k) on one side, [k, n_layer) on the other. */
+  split: number;
+  /**
+   * 'tail' (default): the server embeds and runs [0, k); this page runs [k, N), the head
+   * and sampling. 'head': this page embeds and runs [0, k); the server runs the rest and
+   * samples (the prompt's tokens never leave the page).
+   */
+  mode?: 'tail' | 'head';
+  /** How hidden states travel (default 'f32'; 'f16' halves the bytes, 'q8' quarters them). */
+  activation?: 'f32' | 'f16' | 'q8';
+  /** Threads for this side's blocks (as load()). */
+  threads?: number;
+  /** Context of the session (default and maximum: the server's max_context). */
+  nCtx?: number;
+  /** Keep the shard's files in the Cache API (default true). */
+  cache?: boolean;
+  /** Sent as "Authorization: Bearer KEY" when the server has --api-key. */
+  apiKey?: string;
+  fetchInit?: RequestInit;
+  /** Shard download progress (total: the shard's bytes from its manifest). */
+  onProgress?: (p: Progress) => void;
+}
+
+export interface SplitInfo extends ModelInfo {
+  kind: 'split';
+  mode: 'tail' | 'head';
+  split: number;
+  activation: 'f32' | 'f16' | 'q8';
+  /** The server's model id and fingerprint (SHA-256 of config and weights). */
+  model: string;
+  fingerprint: string;
+  serverUrl: string;
+  /** Bytes of the shard this side holds (bytesFromNetwork: of which were downloaded now). */
+  shardBytes: number;
+  /** Weight bytes of the whole model on the server, for comparison. */
+  fullModelBytes: number;
+  /** The server's session id (null once closed). */
+  sessionId: string | null;
+}
+
+export interface SplitStats {
+  /** HTTP bodies of the steps (ids or hidden states out, hidden states or tokens in). */
+  bytesSent: number;
+  bytesReceived: number;
+  /** Steps: one per generated token (the first carries the prompt). */
+  roundTrips: number;
+  /** Wall time in step requests, and of it the compute the server reported. */
+  seconds: number;
+  serverSeconds: number;
+}
+
+export interface SplitSession {
+  readonly info: SplitInfo;
+  readonly stats: SplitStats;
+  tokenize(text: string): number[];
+  detokenize(ids: ArrayLike<number>): string;
+  tokenBytes(id: number): Uint8Array;
+  /**
+   * As Model.generate, one round trip per token. Greedy when temperature is 0; tail mode
+   * samples in the page, head mode on the server (with these options and seed).
+   */
+  generate(prompt: string | ArrayLike<number>, options?: GenerateOptions): Promise<Generation>;
+  /** Deletes the session on the server and frees this side's memory. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a split session with a `seam serve` server (default: this page's origin): fetches
+ * the manifest and files of the shard this side runs (sha256-checked, kept in the Cache
+ * API), loads them, and creates the session (POST /v1/sessions).
+ */
+export function connect(serverUrl: string | undefined, options: ConnectOptions): Promise<SplitSession>;
 /** Removes stored models (all, or those under baseUrl) from the Cache API. */
 export function clearCache(baseUrl?: string): Promise<void>;
 /** True where the pthreads build can run (node, cross-origin isolated pages). */

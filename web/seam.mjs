@@ -166,10 +166,15 @@ async function fetchFile(base, name, ctx, optional) {
       ctx.pending.push(ctx.cache.put(u, copy).catch(() => {}));
     }
   }
+  return readBody(resp, u, (loaded, total) => report(loaded, total, fromCache));
+}
+
+// A response body as one Uint8Array, with progress(loaded, total) as it streams.
+async function readBody(resp, u, report) {
   const total = Number(resp.headers.get('content-length')) || 0;
   if (!resp.body || !resp.body.getReader) {
     const bytes = new Uint8Array(await resp.arrayBuffer());
-    report(bytes.length, bytes.length, fromCache);
+    report(bytes.length, bytes.length);
     return bytes;
   }
   const reader = resp.body.getReader();
@@ -185,10 +190,10 @@ async function fetchFile(base, name, ctx, optional) {
     }
     buf.set(value, n);
     n += value.length;
-    report(n, Math.max(total, n), fromCache);
+    report(n, Math.max(total, n));
   }
   if (total && n !== total) throw new Error(`seam: ${u}: got ${n} of ${total} bytes`);
-  report(n, n, fromCache);
+  report(n, n);
   return n === buf.length ? buf : buf.slice(0, n);
 }
 
@@ -583,6 +588,374 @@ class Encoder {
     this._M._sw_enc_close(this._h);
     this._h = 0;
     shutdown(this._M);
+  }
+}
+
+// ------------------------------------------------------------------ split sessions
+//
+// seam.connect(): the browser as the edge of a `seam serve` split session, the protocol of
+// cli/cmd_edge.c and src/net/client.c. The page downloads only its shard (sha256-checked,
+// kept in the Cache API), runs its blocks in WebAssembly, and trades one hidden-state
+// message (README: the SMHS wire format, built and checked by src/net/wire.c in the
+// module) per token with the server.
+//   mode 'tail': the server embeds and runs [0, k); the page runs [k, N) + head, samples.
+//   mode 'head': the page embeds and runs [0, k); the server runs the rest and samples, so
+//                raw tokens never leave the page.
+
+const WIRE_TYPE = 'application/vnd.seam.hidden';
+const ACTIVATIONS = ['f32', 'f16', 'q8'];
+const HEX64 = /^[0-9a-f]{64}$/;
+
+function isInt(v, lo, hi) { return Number.isInteger(v) && v >= lo && v <= hi; }
+
+function hex(buf) { return Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, '0')).join(''); }
+
+// SHA-256 of bytes as hex, or null where WebCrypto is missing (an insecure origin): the C
+// side re-checks every file against the manifest anyway (seam_shard_verify).
+async function sha256Hex(bytes) {
+  const subtle = globalThis.crypto && globalThis.crypto.subtle;
+  if (!subtle) return null;
+  return hex(await subtle.digest('SHA-256', bytes));
+}
+
+// The server's JSON error message, for an Error that says what was being done.
+async function httpError(what, resp) {
+  let msg = '';
+  try { msg = (await resp.json()).error.message; } catch { /* not our JSON */ }
+  const e = new Error(`seam: ${what}: the server answered HTTP ${resp.status}${msg ? `: ${msg}` : ''}`);
+  e.status = resp.status;
+  return e;
+}
+
+class SplitApi {
+  constructor(base, options) {
+    this.base = base;
+    this.init = options.fetchInit || {};
+    this.headers = { ...(this.init.headers || {}) };
+    if (options.apiKey) this.headers.Authorization = `Bearer ${options.apiKey}`;
+  }
+
+  async fetch(what, method, path, body, contentType) {
+    const headers = { ...this.headers };
+    if (contentType) headers['Content-Type'] = contentType;
+    let resp;
+    try {
+      resp = await fetch(this.base + path, { ...this.init, method, headers, body, redirect: 'error' });
+    } catch (e) {
+      throw new Error(`seam: ${what}: cannot reach ${this.base} (${e.message || e})`);
+    }
+    if (!resp.ok) throw await httpError(what, resp);
+    return resp;
+  }
+
+  async json(what, method, path, body) {
+    const resp = await this.fetch(what, method, path, body === undefined ? undefined : JSON.stringify(body),
+      body === undefined ? undefined : 'application/json');
+    try { return { resp, data: await resp.json() }; } catch { throw new Error(`seam: ${what}: the answer is not JSON`); }
+  }
+}
+
+// Checks a shard manifest against what this side asked for; returns its file list.
+function checkManifest(man, want, fingerprint) {
+  const ok = man && man.seam_shard_manifest === 1 && man.parent_fingerprint === fingerprint &&
+    man.layer_begin === want.begin && man.layer_end === want.end && man.has_embed === want.embed &&
+    man.has_head === want.head && (man.quant === null || man.quant === undefined) &&
+    Array.isArray(man.files) && man.files.length >= 1 && man.files.length <= 64;
+  if (!ok) throw new Error('seam: the shard manifest does not describe the shard asked for');
+  for (const f of man.files) {
+    if (!f || !plainName(f.name) || f.name === 'manifest.json' || !isInt(f.size, 0, 2 ** 42) || !HEX64.test(f.sha256)) {
+      throw new Error('seam: the shard manifest lists a file without a plain name, a size and a sha256');
+    }
+  }
+  return man.files;
+}
+
+// One shard file: from the Cache API when stored under its sha256 (and still matching it),
+// else downloaded, checked, then stored. The cache key carries the sha256, so a server
+// whose model changed never hands the page an old file.
+async function fetchShardFile(api, url, f, cache, report) {
+  const key = `${url}&sha256=${f.sha256}`;
+  if (cache) {
+    let hit = null;
+    try { hit = await cache.match(key); } catch { hit = null; }
+    if (hit) {
+      const bytes = await readBody(hit, key, (l, t) => report(l, t, true));
+      const h = await sha256Hex(bytes);
+      if (bytes.length === f.size && (h === null || h === f.sha256)) return { bytes, fromCache: true };
+      await cache.delete(key).catch(() => {});
+    }
+  }
+  const resp = await api.fetch(`downloading ${f.name}`, 'GET', url.slice(api.base.length));
+  const bytes = await readBody(resp, url, (l, t) => report(l, t, false));
+  if (bytes.length !== f.size) throw new Error(`seam: shard file ${f.name}: ${bytes.length} bytes, the manifest says ${f.size}`);
+  const h = await sha256Hex(bytes);
+  if (h !== null && h !== f.sha256) throw new Error(`seam: shard file ${f.name} fails its sha256 check`);
+  if (cache) {
+    await cache.put(key, new Response(bytes, { headers: { 'Content-Type': 'application/octet-stream' } })).catch(() => {});
+  }
+  return { bytes, fromCache: false };
+}
+
+/**
+ * Opens a split session with a `seam serve` server. options: model (default: the server's
+ * only one), split (k, required), mode 'tail' | 'head' (default 'tail'), activation 'f32' |
+ * 'f16' | 'q8' (default 'f32'), threads, nCtx (default: the server's max_context), cache
+ * (default true), apiKey, fetchInit, onProgress (as load()).
+ */
+export async function connect(serverUrl, options = {}) {
+  const where = serverUrl ?? (globalThis.location ? globalThis.location.origin : undefined);
+  if (!where) throw new Error('seam: connect() needs the server URL');
+  const base = new URL(String(where), globalThis.location ? globalThis.location.href : undefined).href.replace(/\/+$/, '');
+  if (!/^https?:\/\//i.test(base)) throw new Error(`seam: server URL '${base}' must be http:// or https://`);
+  const mode = options.mode ?? 'tail';
+  if (mode !== 'tail' && mode !== 'head') throw new Error(`seam: mode must be 'tail' or 'head', not '${mode}'`);
+  const activation = options.activation ?? 'f32';
+  const act = ACTIVATIONS.indexOf(activation);
+  if (act < 0) throw new Error(`seam: activation must be 'f32', 'f16' or 'q8', not '${activation}'`);
+  const want = options.threads ?? Math.min(4, hardwareThreads());
+  const threads = threadsAvailable() ? Math.max(1, want | 0) : 1;
+  const api = new SplitApi(base, options);
+  const corePromise = newCore(threads);
+  corePromise.catch(() => {}); // awaited below; a failed download must not leave it unhandled
+
+  // The model: its fingerprint names the shard and is checked by both sides.
+  const { data: list } = await api.json("listing the server's models", 'GET', '/v1/models');
+  const models = list && Array.isArray(list.data) ? list.data : null;
+  if (!models) throw new Error("seam: listing the server's models: the answer is not a model list");
+  if (!options.model && models.length !== 1) throw new Error(`seam: the server has ${models.length} models: pick one with 'model'`);
+  const m = options.model ? models.find((x) => x && x.id === options.model) : models[0];
+  if (!m) throw new Error(`seam: the server has no model '${options.model}'`);
+  if (typeof m.id !== 'string' || !HEX64.test(m.fingerprint) || !isInt(m.n_layer, 1, 100000) ||
+    !isInt(m.max_context, 1, 2 ** 30)) throw new Error("seam: the server's model description is not valid");
+  const N = m.n_layer, k = options.split;
+  if (!isInt(k, 0, N)) throw new Error(`seam: split must be an integer in [0, ${N}], not ${k}`);
+  const range = mode === 'tail' ? { begin: k, end: N, embed: false, head: true } : { begin: 0, end: k, embed: true, head: false };
+  const query = `layers=${range.begin}:${range.end}${range.embed ? '&embed=1' : ''}${range.head ? '&head=1' : ''}`;
+  const shardPath = `/v1/models/${encodeURIComponent(m.id)}/shards`;
+
+  // The shard: manifest (always fresh: it names the files' hashes), then each file.
+  const { data: man } = await api.json('reading the shard manifest', 'GET', `${shardPath}?${query}`);
+  const list2 = checkManifest(man, range, m.fingerprint);
+  const cache = await openCache(options);
+  const total = list2.reduce((a, f) => a + f.size, 0);
+  const done = new Map();
+  let fromNetwork = 0;
+  const files = { 'manifest.json': new TextEncoder().encode(JSON.stringify(man)) };
+  for (const f of list2) {
+    const url = `${base}${shardPath}/${encodeURIComponent(f.name)}?${query}`;
+    const r = await fetchShardFile(api, url, f, cache, (loaded, t, fromCache) => {
+      done.set(f.name, loaded);
+      if (!options.onProgress) return;
+      let l = 0;
+      for (const v of done.values()) l += v;
+      options.onProgress({ file: f.name, loaded: l, total, fileLoaded: loaded, fileTotal: t || f.size, fromCache });
+    });
+    if (!r.fromCache) fromNetwork += r.bytes.length;
+    files[f.name] = r.bytes;
+  }
+
+  const M = await corePromise;
+  const dir = `/models/split${nextDir++}`;
+  M.FS.mkdirTree(dir);
+  for (const [name, bytes] of Object.entries(files)) M.FS.writeFile(`${dir}/${name}`, bytes, { canOwn: true });
+  const nCtx = Math.min(options.nCtx || m.max_context, m.max_context);
+  const handle = withCString(M, dir, (pDir) => withCString(M, m.fingerprint, (pFp) =>
+    M._sw_split_open(pDir, threads, nCtx | 0, mode === 'tail' ? 1 : 2, k, pFp, act)));
+  for (const name of Object.keys(files)) M.FS.unlink(`${dir}/${name}`);
+  M.FS.rmdir(dir);
+  if (!handle) {
+    const msg = lastError(M);
+    shutdown(M);
+    throw new Error(`seam: ${msg}`);
+  }
+  const meta = {
+    threads, bytesFromNetwork: fromNetwork, baseUrl: base, mode, split: k, activation, act, model: m.id,
+    fingerprint: m.fingerprint, fullModelBytes: Number(m.weight_bytes) || 0, shardBytes: total,
+  };
+  const session = new SplitSession(M, handle, meta, api);
+  try {
+    await session._open(mode === 'head' ? { temperature: 0, topK: 0, topP: 1, seed: 0 } : null);
+  } catch (e) {
+    session._free();
+    throw e;
+  }
+  return session;
+}
+
+class SplitSession extends Model {
+  constructor(M, handle, meta, api) {
+    super(M, handle, meta);
+    this._api = api;
+    this._meta = meta;
+    this._sid = null;
+    this._sampling = null;
+    Object.assign(this.info, {
+      kind: 'split', mode: meta.mode, split: meta.split, activation: meta.activation, model: meta.model,
+      fingerprint: meta.fingerprint, serverUrl: meta.baseUrl, shardBytes: meta.shardBytes,
+      fullModelBytes: meta.fullModelBytes, sessionId: null,
+    });
+    this.stats = { bytesSent: 0, bytesReceived: 0, roundTrips: 0, seconds: 0, serverSeconds: 0 };
+  }
+
+  // POST /v1/sessions with the body cmd_edge sends, and the same checks on the answer.
+  async _open(sampling) {
+    await this._delete();
+    const i = this.info, mt = this._meta;
+    const body = { model: mt.model, split: mt.split, mode: mt.mode, activation: mt.activation, max_context: i.nCtx };
+    if (sampling) Object.assign(body, { temperature: sampling.temperature, top_k: sampling.topK, top_p: sampling.topP, seed: sampling.seed });
+    const { resp, data: s } = await this._api.json('opening a split session', 'POST', '/v1/sessions', body);
+    const ok = resp.status === 201 && s && typeof s.id === 'string' && /^[0-9a-f]{1,39}$/.test(s.id) &&
+      s.fingerprint === mt.fingerprint && s.activation === mt.activation && s.mode === mt.mode &&
+      s.n_layer === i.nLayer && s.split === mt.split && s.n_embd === i.nEmbd && s.vocab_size === i.vocabSize &&
+      s.max_context === i.nCtx && isInt(s.eos_token_id, -1, 1e8);
+    if (!ok) {
+      if (s && typeof s.id === 'string' && /^[0-9a-f]{1,39}$/.test(s.id)) { this._sid = s.id; await this._delete(); }
+      throw new Error("seam: opening a split session: the server's answer is not the session asked for");
+    }
+    this._sid = s.id;
+    this._sampling = sampling;
+    this.info.sessionId = s.id;
+  }
+
+  async _delete() {
+    if (!this._sid) return;
+    const id = this._sid;
+    this._sid = null;
+    this.info.sessionId = null;
+    try { await this._api.fetch('closing the split session', 'DELETE', `/v1/sessions/${id}`); } catch { /* gone already */ }
+  }
+
+  async _post(body, contentType) {
+    const t0 = now();
+    const resp = await this._api.fetch('split step', 'POST', `/v1/sessions/${this._sid}/step`, body, contentType);
+    const bytes = new Uint8Array(await resp.arrayBuffer());
+    const st = this.stats;
+    st.roundTrips++;
+    st.bytesSent += body.length;
+    st.bytesReceived += bytes.length;
+    st.seconds += (now() - t0) / 1000;
+    const ms = Number(resp.headers.get('x-seam-server-ms'));
+    if (Number.isFinite(ms) && ms >= 0) st.serverSeconds += ms / 1000;
+    return bytes;
+  }
+
+  // One step: ids (T of them) at pos -> the next token, whichever side samples.
+  async _step(ids, pos) {
+    const M = this._M, T = ids.length;
+    if (this.info.mode === 'tail') {
+      const reply = await this._post(new TextEncoder().encode(JSON.stringify({ ids, pos })), 'application/json');
+      const p = M._malloc(Math.max(1, reply.length));
+      try {
+        M.HEAPU8.set(reply, p);
+        const tok = M._sw_split_tail(this._h, p, reply.length, pos, T);
+        if (tok < 0) throw new Error(`seam: split step: ${lastError(M)}`);
+        return tok;
+      } finally {
+        M._free(p);
+      }
+    }
+    const pIds = M._malloc(T * 4);
+    let msg;
+    try {
+      heapI32(M).set(ids, pIds >> 2);
+      const p = M._sw_split_head(this._h, pIds, T, pos);
+      if (!p) throw new Error(`seam: split step: ${lastError(M)}`);
+      msg = M.HEAPU8.slice(p, p + M._sw_split_msg_len(this._h));
+    } finally {
+      M._free(pIds);
+    }
+    const reply = await this._post(msg, WIRE_TYPE);
+    let r = null;
+    try { r = JSON.parse(new TextDecoder().decode(reply)); } catch { r = null; }
+    if (!r || !isInt(r.token, 0, this.info.vocabSize - 1) || r.pos !== pos + T) {
+      throw new Error(`seam: split step: the server's answer is not a token for position ${pos + T}`);
+    }
+    return r.token;
+  }
+
+  /**
+   * As Model.generate(), across the split. Tail mode samples here; head mode has the
+   * server sample (a session with these sampling options is opened when they change, and
+   * for every sampled, non-greedy generation so that a seed means the same tokens).
+   */
+  async generate(prompt, options = {}) {
+    this._check();
+    const M = this._M, i = this.info;
+    const o = { maxTokens: 64, temperature: 0.8, topK: 40, topP: 0.95, ignoreEos: false, ...options };
+    if (o.greedy) o.temperature = 0;
+    const seed = o.seed ?? Math.floor(Math.random() * 2 ** 52) + 1;
+    let ids = typeof prompt === 'string' ? this.tokenize(prompt) : Array.from(prompt);
+    if (ids.length === 0) {
+      if (i.bosTokenId < 0) throw new Error('seam: the prompt is empty and the model has no bos_token_id');
+      ids = [i.bosTokenId];
+    }
+    if (!ids.every((x) => isInt(x, 0, i.vocabSize - 1))) throw new Error(`seam: a token id is outside the vocabulary of ${i.vocabSize}`);
+    if (ids.length > i.nCtx) throw new Error(`seam: the prompt (${ids.length} tokens) does not fit the context of ${i.nCtx} tokens`);
+    this._busy = true;
+    const out = [];
+    const decoder = new TextDecoder('utf-8');
+    let text = '';
+    try {
+      const greedy = !(o.temperature > 0);
+      const sampling = { temperature: greedy ? 0 : +o.temperature, topK: o.topK | 0, topP: +o.topP, seed };
+      if (i.mode === 'tail') {
+        if (M._sw_split_sampler(this._h, sampling.temperature, sampling.topK, sampling.topP, seed) !== 0) {
+          throw new Error(`seam: ${lastError(M)}`);
+        }
+        if (!this._sid) await this._open(null);
+      } else if (!this._sid || !greedy || !this._sampling || this._sampling.temperature !== 0) {
+        await this._open(greedy ? { temperature: 0, topK: 0, topP: 1, seed: 0 } : sampling);
+      }
+      const t0 = now();
+      let t1 = t0, pos = 0, feed = ids, retried = false;
+      while (out.length < o.maxTokens && pos + feed.length <= i.nCtx) {
+        let next;
+        try {
+          next = await this._step(feed, pos);
+        } catch (e) {
+          // An idle session the server expired (410) or lost (404, a restart): one new
+          // session replays the prompt; later steps cannot be replayed.
+          if (pos !== 0 || retried || (e.status !== 410 && e.status !== 404)) throw e;
+          retried = true;
+          await this._open(this._sampling);
+          continue;
+        }
+        if (pos === 0) t1 = now();
+        pos += feed.length;
+        if (!o.ignoreEos && next === i.eosTokenId) break;
+        out.push(next);
+        const piece = i.hasTokenizer ? decoder.decode(this.tokenBytes(next), { stream: true }) : '';
+        text += piece;
+        if (o.onToken) o.onToken({ id: next, text: piece, index: out.length - 1 });
+        feed = [next];
+      }
+      const t2 = now();
+      text += decoder.decode();
+      const prefillMs = t1 - t0, decodeMs = t2 - t1;
+      return {
+        text, ids: out, promptTokens: ids.length, prefillMs, decodeMs,
+        prefillTokensPerSecond: ids.length / Math.max(prefillMs, 1e-6) * 1000,
+        tokensPerSecond: Math.max(0, out.length - 1) / Math.max(decodeMs, 1e-6) * 1000,
+      };
+    } finally {
+      this._busy = false;
+    }
+  }
+
+  logits() { throw new Error('seam: a split session has only part of the model: use generate()'); }
+
+  _free() {
+    if (!this._h) return;
+    this._M._sw_close(this._h);
+    this._h = 0;
+    shutdown(this._M);
+  }
+
+  /** Ends the session on the server (DELETE) and frees the shard's memory here. */
+  async close() {
+    if (!this._h) return;
+    this._free();
+    await this._delete();
   }
 }
 

@@ -4,12 +4,14 @@
  * produced per call: the page gets control back between tokens to stream them.
  *
  * Errors: a function that fails returns 0/NULL/-1 and sw_last_error() says why. */
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "seam.h"
+#include "seam_net.h"
 
 #ifdef __EMSCRIPTEN__
 #include <emscripten/emscripten.h>
@@ -28,6 +30,15 @@ typedef struct {
     int32_t *window; /* every token in the context */
     int n_win, n_ctx;
     int produced, max_new, ignore_eos, done;
+    /* A split session's side (sw_split_open): the shard's blocks, where the split is, what
+     * the messages carry. The tokenizer functions above work on it unchanged. */
+    int split_mode; /* 0: whole model; 1: this side runs the tail [k, N) + head; 2: embed + [0, k) */
+    int split;
+    seam_wire_dtype act;
+    uint8_t fp[32];
+    float *hidden; /* [n_ctx, C] */
+    uint8_t *msg;  /* the last hidden-state message built (head mode) */
+    size_t msg_len;
 } sw_session;
 
 static seam_error last_err;
@@ -57,6 +68,8 @@ SW_EXPORT void sw_close(sw_session *s) {
     seam_model_close(s->m);
     free(s->logits);
     free(s->window);
+    free(s->hidden);
+    free(s->msg);
     free(s);
 }
 
@@ -255,3 +268,141 @@ SW_EXPORT int sw_enc_tokenize(const seam_encoder *e, const char *text, int len, 
     if (st == SEAM_ERR_RANGE && n > (size_t)cap) return (int)n;
     return st ? -1 : (int)n;
 }
+
+/* ------------------------------------------------------------------ split sessions
+ *
+ * The browser's side of `seam serve`'s split sessions, the same steps as cmd_edge.c:
+ *   tail mode: the server's hidden state (a wire message) runs through [k, N), the final
+ *              norm and the head here, and the token is sampled here (sw_split_tail);
+ *   head mode: ids are embedded and run through [0, k) here, and the hidden state goes out
+ *              as a wire message (sw_split_head); the server samples.
+ * Both sides keep KV caches, so each step after the prompt carries one row. */
+
+static void set_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void set_errorf(const char *fmt, ...) {
+    char msg[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    set_error(msg);
+}
+
+/* Opens the shard folder dir for split mode (1 tail, 2 head) at split point k of the model
+ * whose fingerprint is fp_hex, messages in act (0 f32, 1 f16, 2 q8). The folder must hold
+ * exactly what that side runs and descend from that model: a stale or wrong shard is
+ * refused here rather than producing wrong tokens. */
+SW_EXPORT sw_session *sw_split_open(const char *dir, int n_threads, int n_ctx, int mode, int k, const char *fp_hex,
+                                    int act) {
+    if (mode != 1 && mode != 2) { set_error("split mode must be 1 (tail) or 2 (head)"); return NULL; }
+    if (act < SEAM_WIRE_F32 || act > SEAM_WIRE_Q8) { set_error("activation must be f32, f16 or q8"); return NULL; }
+    sw_session *s = calloc(1, sizeof *s);
+    if (!s) { set_error("out of memory"); return NULL; }
+    if (!seam_fingerprint_to_bytes(fp_hex, s->fp)) { set_error("the model fingerprint is not 64 hex digits"); goto fail; }
+    /* Every file against the manifest's size and sha256, before the loader reads any. */
+    if (seam_shard_verify(dir, NULL, fp_hex, 1, &last_err)) goto fail;
+    if (seam_model_open(dir, &s->m, &last_err)) goto fail;
+    s->in = seam_model_get_info(s->m);
+    int N = s->in->n_layer;
+    if (k < 0 || k > N) { set_errorf("split %d is outside [0, %d]", k, N); goto fail; }
+    seam_shard_range want = mode == 1 ? (seam_shard_range){k, N, 0, 1, 0} : (seam_shard_range){0, k, 1, 0, 0};
+    if (seam_model_check_shard(s->m, &want, fp_hex, &last_err)) goto fail;
+    if (seam_tokenizer_open(dir, &s->tok, &last_err)) s->tok = NULL;
+    if (n_ctx <= 0 || n_ctx > s->in->n_positions) n_ctx = s->in->n_positions;
+    s->n_ctx = n_ctx;
+    s->split_mode = mode;
+    s->split = k;
+    s->act = (seam_wire_dtype)act;
+    if (n_threads < 1) n_threads = 1;
+    if (seam_context_new(s->m, n_ctx, 0, &s->ctx, &last_err)) goto fail;
+    if (seam_context_threads(s->ctx) != n_threads && seam_context_set_threads(s->ctx, n_threads, &last_err)) goto fail;
+    s->hidden = malloc((size_t)n_ctx * (size_t)s->in->n_embd * sizeof *s->hidden);
+    s->logits = malloc((size_t)s->in->vocab_size * sizeof *s->logits);
+    if (!s->hidden || !s->logits) { set_error("out of memory"); goto fail; }
+    s->done = 1;
+    return s;
+fail:
+    sw_close(s);
+    return NULL;
+}
+
+/* Tail mode samples here: a fresh sampler per generation (temperature <= 0: greedy). */
+SW_EXPORT int sw_split_sampler(sw_session *s, double temperature, int top_k, double top_p, double seed) {
+    if (s->split_mode != 1) { set_error("only a tail-mode session samples in the browser"); return -1; }
+    seam_sampler_params p = seam_sampler_default_params();
+    p.temperature = (float)temperature;
+    p.top_k = top_k;
+    p.top_p = (float)top_p;
+    p.seed = seed > 0 ? (uint64_t)seed : 0;
+    seam_sampler_free(s->smp);
+    s->smp = NULL;
+    return seam_sampler_new(&p, s->in->vocab_size, &s->smp, &last_err) ? -1 : 0;
+}
+
+static int rows_fit(const sw_session *s, int T, int pos) {
+    if (T < 1 || pos < 0 || T > s->n_ctx - pos) {
+        set_errorf("a step of %d rows at position %d does not fit the context", T, pos);
+        return 0;
+    }
+    return 1;
+}
+
+/* Tail mode: the server's answer msg[0..len) for T ids sent at pos -> the sampled token,
+ * or -2 (sw_last_error says why). The message is checked against this session (model,
+ * split point, position, width, rows, dtype) before any number of it is used. */
+SW_EXPORT int sw_split_tail(sw_session *s, const uint8_t *msg, int len, int pos, int T) {
+    if (s->split_mode != 1 || !s->smp) { set_error("not a tail-mode session with a sampler"); return -2; }
+    if (len < 0 || !rows_fit(s, T, pos)) return -2;
+    int C = s->in->n_embd;
+    seam_wire_expect ex = {s->fp, s->split, pos, C, T};
+    seam_wire_header h;
+    if (seam_wire_decode(msg, (size_t)len, &ex, &h, s->hidden, (size_t)T * (size_t)C, &last_err)) {
+        char m[sizeof last_err.message];
+        snprintf(m, sizeof m, "the server's hidden state: %.200s", last_err.message);
+        set_error(m);
+        return -2;
+    }
+    if (h.T != T || h.dtype != s->act) {
+        set_errorf("the server answered %d rows (dtype %d) for the step", h.T, (int)h.dtype);
+        return -2;
+    }
+    float *last = s->hidden + (size_t)(T - 1) * (size_t)C;
+    if (seam_run_layers(s->ctx, s->split, s->in->n_layer, s->hidden, T, pos, &last_err) ||
+        seam_final_norm(s->ctx, last, 1, &last_err) || seam_lm_head(s->ctx, last, 1, s->logits, &last_err))
+        return -2;
+    return seam_sample(s->smp, s->logits);
+}
+
+/* Head mode: ids[0..T) at pos through the embeddings and [0, k) -> the hidden-state
+ * message for the server (at sw_split_msg(), sw_split_msg_len() bytes), or NULL. */
+SW_EXPORT const uint8_t *sw_split_head(sw_session *s, const int32_t *ids, int T, int pos) {
+    if (s->split_mode != 2) { set_error("not a head-mode session"); return NULL; }
+    if (!rows_fit(s, T, pos)) return NULL;
+    for (int i = 0; i < T; i++)
+        if (ids[i] < 0 || ids[i] >= s->in->vocab_size) {
+            set_errorf("token id %d is outside the vocabulary of %d", (int)ids[i], s->in->vocab_size);
+            return NULL;
+        }
+    if (seam_embed(s->ctx, ids, T, pos, s->hidden, &last_err) ||
+        seam_run_layers(s->ctx, 0, s->split, s->hidden, T, pos, &last_err))
+        return NULL;
+    seam_wire_header h;
+    memset(&h, 0, sizeof h);
+    h.dtype = s->act;
+    memcpy(h.fingerprint, s->fp, 32);
+    h.layer = s->split;
+    h.pos0 = pos;
+    h.T = T;
+    h.C = s->in->n_embd;
+    size_t n = seam_wire_size(h.dtype, T, h.C), w = 0;
+    if (!n) { set_error("the hidden state is too large for a message"); return NULL; }
+    free(s->msg);
+    s->msg = malloc(n);
+    s->msg_len = 0;
+    if (!s->msg) { set_error("out of memory"); return NULL; }
+    if (seam_wire_encode(&h, s->hidden, s->msg, n, &w, &last_err)) return NULL;
+    s->msg_len = w;
+    return s->msg;
+}
+
+SW_EXPORT int sw_split_msg_len(const sw_session *s) { return (int)s->msg_len; }

@@ -53,7 +53,7 @@ $(WASM_BUILD)/seam_tests.js: $(WASM_TEST_OBJ) web/test/node_env.js
 	$(EMCC_ENV) $(EMCC) -O2 -msimd128 -pthread -sPTHREAD_POOL_SIZE=4 -sNODERAWFS=1 -sEXIT_RUNTIME=1 $(WASM_MEM) \
 	  --pre-js web/test/node_env.js -o $@ $(WASM_TEST_OBJ) -lm
 
-WEB_EXPORTS := _malloc,_free,_sw_last_error,_sw_open,_sw_close,_sw_info,_sw_weight_bytes,_sw_tokenize,_sw_token_bytes,_sw_detokenize,_sw_gen_begin,_sw_gen_next,_sw_logits,_sw_forward,_sw_simd,_sw_enc_open,_sw_enc_close,_sw_enc_info,_sw_enc_weight_bytes,_sw_enc_embed,_sw_enc_tokenize
+WEB_EXPORTS := _malloc,_free,_sw_last_error,_sw_open,_sw_close,_sw_info,_sw_weight_bytes,_sw_tokenize,_sw_token_bytes,_sw_detokenize,_sw_gen_begin,_sw_gen_next,_sw_logits,_sw_forward,_sw_simd,_sw_enc_open,_sw_enc_close,_sw_enc_info,_sw_enc_weight_bytes,_sw_enc_embed,_sw_enc_tokenize,_sw_split_open,_sw_split_sampler,_sw_split_tail,_sw_split_head,_sw_split_msg_len
 WEB_LINK := -O3 -msimd128 -sMODULARIZE=1 -sEXPORT_NAME=createSeamCore -sENVIRONMENT=web,worker,node \
   -sFORCE_FILESYSTEM=1 -sEXPORTED_FUNCTIONS=$(WEB_EXPORTS) \
   -sEXPORTED_RUNTIME_METHODS=FS,UTF8ToString,stringToUTF8,lengthBytesUTF8 $(WASM_MEM)
