@@ -381,6 +381,30 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
     *con_cls = NULL;
 }
 
+static int hexval(char c) {
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* libmicrohttpd's percent-decoding, except that %00 stays as it is: decoded, it would cut
+ * the C string short and "/index.html%00.png" would name index.html. Used for the path
+ * and the query arguments. */
+static size_t unescape_no_nul(void *cls, struct MHD_Connection *c, char *s) {
+    (void)cls;
+    (void)c;
+    char *w = s;
+    for (const char *r = s; *r;) {
+        int hi = r[0] == '%' && r[1] ? hexval(r[1]) : -1, lo = hi >= 0 && r[2] ? hexval(r[2]) : -1;
+        if (hi >= 0 && lo >= 0 && (hi | lo) != 0) {
+            *w++ = (char)(hi << 4 | lo);
+            r += 3;
+        } else {
+            *w++ = *r++;
+        }
+    }
+    *w = 0;
+    return (size_t)(w - s);
+}
+
 static void mhd_log(void *cls, const char *fmt, va_list ap) {
     const seam_server *sv = cls;
     if (!sv->opt.log_requests) return;
@@ -533,6 +557,7 @@ seam_status seam_server_start(const seam_server_options *opt, seam_server **out,
     if (ai->ai_family == AF_INET6) flags |= MHD_USE_IPv6;
     sv->daemon = MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL, handle, sv,
                                   MHD_OPTION_EXTERNAL_LOGGER, mhd_log, sv,
+                                  MHD_OPTION_UNESCAPE_CALLBACK, unescape_no_nul, NULL,
                                   MHD_OPTION_SOCK_ADDR, ai->ai_addr,
                                   MHD_OPTION_THREAD_POOL_SIZE, (unsigned)o->threads,
                                   MHD_OPTION_NOTIFY_COMPLETED, completed, sv,
