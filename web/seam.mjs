@@ -703,6 +703,17 @@ async function fetchShardFile(api, url, f, cache, report) {
  * (default true), apiKey, fetchInit, onProgress (as load()).
  */
 export async function connect(serverUrl, options = {}) {
+  const state = {};
+  try {
+    return await connectSession(serverUrl, options, state);
+  } catch (e) {
+    // A failed download or check must not leave the module's worker threads running.
+    if (state.core && !state.opened) state.core.then(shutdown, () => {});
+    throw e;
+  }
+}
+
+async function connectSession(serverUrl, options, state) {
   const where = serverUrl ?? (globalThis.location ? globalThis.location.origin : undefined);
   if (!where) throw new Error('seam: connect() needs the server URL');
   const base = new URL(String(where), globalThis.location ? globalThis.location.href : undefined).href.replace(/\/+$/, '');
@@ -717,6 +728,7 @@ export async function connect(serverUrl, options = {}) {
   const api = new SplitApi(base, options);
   const corePromise = newCore(threads);
   corePromise.catch(() => {}); // awaited below; a failed download must not leave it unhandled
+  state.core = corePromise;
 
   // The model: its fingerprint names the shard and is checked by both sides.
   const { data: list } = await api.json("listing the server's models", 'GET', '/v1/models');
@@ -763,6 +775,7 @@ export async function connect(serverUrl, options = {}) {
     M._sw_split_open(pDir, threads, nCtx | 0, mode === 'tail' ? 1 : 2, k, pFp, act)));
   for (const name of Object.keys(files)) M.FS.unlink(`${dir}/${name}`);
   M.FS.rmdir(dir);
+  state.opened = true; // from here the session (or the line below) ends the module
   if (!handle) {
     const msg = lastError(M);
     shutdown(M);
