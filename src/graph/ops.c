@@ -1,5 +1,8 @@
 #include "graph/ops.h"
 
+#include <math.h>
+#include <string.h>
+
 typedef struct {
     const seam_kernels *k;
     const float *x;
@@ -96,4 +99,26 @@ void op_activation(seam_pool *pool, int activation, float *x, size_t n) {
     /* Small vectors are not worth waking the pool for. */
     if (n < 8192) { act_worker(&j, 0, 1); return; }
     seam_pool_run(pool, act_worker, &j);
+}
+
+void op_transpose_heads(const float *rows, size_t ldr, int T, int C, float *dst, size_t ld, int pos0) {
+    /* Blocks of 64 rows: their cache lines stay in L1 while every component is written. */
+    for (int t0 = 0; t0 < T; t0 += 64) {
+        int t1 = T - t0 < 64 ? T : t0 + 64;
+        for (int c = 0; c < C; c++) {
+            float *d = dst + (size_t)c * ld + (size_t)pos0;
+            for (int t = t0; t < t1; t++) d[t] = rows[(size_t)t * ldr + (size_t)c];
+        }
+    }
+}
+
+void op_attend(const seam_kernels *k, const float *q, const float *kt, const float *vt, size_t ld, int n, int D,
+               float scale, const int32_t *mask, float *scores, float *out) {
+    memset(scores, 0, (size_t)n * sizeof(float));
+    for (int d = 0; d < D; d++) k->axpy(q[d] * scale, kt + (size_t)d * ld, scores, n);
+    if (mask)
+        for (int i = 0; i < n; i++)
+            if (!mask[i]) scores[i] = -INFINITY;
+    k->softmax(scores, n);
+    for (int d = 0; d < D; d++) out[d] = k->dot(scores, vt + (size_t)d * ld, n);
 }
