@@ -12,7 +12,7 @@ CSTD    := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 OPT     ?= -O2
 CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) -g -fPIC -pthread -Iinclude -Isrc $(SANFLAGS) $(CFLAGS)
 LDLIBS_CORE := -lm -lpthread
-LDLIBS_NET  := -lcurl -lmicrohttpd
+LDLIBS_NET  ?= -lcurl -lmicrohttpd
 
 ifeq ($(SAN),1)
   BUILD    := build-san
@@ -24,9 +24,18 @@ endif
 # Core engine: libc, libm and pthreads only, so it compiles unchanged to WebAssembly.
 CORE_SRC := $(sort $(wildcard src/util/*.c src/format/*.c src/model/*.c src/tokenizer/*.c \
               src/kernels/*.c src/graph/*.c src/sample/*.c src/quant/*.c))
-# Network parts (libcurl) live outside the core.
-NET_SRC  := $(sort $(wildcard src/hub/*.c src/net/*.c))
-CLI_SRC  := $(sort $(wildcard cli/*.c))
+# Network parts (libcurl, libmicrohttpd) live outside the core. `make NET=0` leaves them
+# out (only the plain-libc wire format stays): the CLI keeps its local commands and
+# pull/serve/edge say they need a network build (cli/no_net.c).
+NET ?= 1
+ifeq ($(NET),0)
+  NET_SRC  := src/net/wire.c
+  CLI_SRC  := $(filter-out cli/cmd_pull.c cli/cmd_serve.c cli/cmd_edge.c,$(sort $(wildcard cli/*.c)))
+  LDLIBS_NET :=
+else
+  NET_SRC  := $(sort $(wildcard src/hub/*.c src/net/*.c))
+  CLI_SRC  := $(filter-out cli/no_net.c,$(sort $(wildcard cli/*.c)))
+endif
 TEST_SRC := $(sort $(wildcard tests/unit/*.c))
 
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)

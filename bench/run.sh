@@ -88,14 +88,18 @@ say "seam bench: $cores physical cores, threads: $THREADS, load average $LOAD_ST
 
 # ------------------------------------------------------------------ seam and the bench tools
 
-if [ ! -f "$BUILD/libseam.a" ]; then
-    say "building seam ($BUILD)"
-    make --no-print-directory BUILD="$BUILD" all >/dev/null
+# A machine without libcurl/libmicrohttpd headers (the device) builds with NET=0: every
+# command the bench uses (quantize, generate) is local.
+NET=1
+pkg-config --exists libcurl libmicrohttpd 2>/dev/null || NET=0
+if [ ! -f "$BUILD/libseam.a" ] || [ ! -x "$BUILD/seam" ]; then
+    say "building seam ($BUILD, NET=$NET)"
+    make --no-print-directory BUILD="$BUILD" NET="$NET" all >/dev/null
 fi
 CFLAGS_B=(-std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -Wshadow -Wvla -Wformat=2 -O2 -g -pthread)
 LIBS=("$BUILD/libseam.a" -lm -lpthread)
 # libseam.a carries the hub client; link libcurl when present in case the loader pulls it in.
-if pkg-config --exists libcurl 2>/dev/null; then LIBS=("$BUILD/libseam.a" -lcurl -lm -lpthread); fi
+if [ "$NET" = 1 ]; then LIBS=("$BUILD/libseam.a" -lcurl -lmicrohttpd -lm -lpthread); fi
 say "building bench tools"
 cc "${CFLAGS_B[@]}" -Iinclude -Isrc tools/make_random_gpt2.c "${LIBS[@]}" -o "$BIN/make_random_gpt2"
 if ! cc "${CFLAGS_B[@]}" -Iinclude -Isrc bench/seam_bench.c "${LIBS[@]}" -o "$BIN/seam_bench" 2>"$RAW/build-seam_bench.log"; then

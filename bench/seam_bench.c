@@ -231,8 +231,8 @@ static int bench_gpt2(const opts *o) {
 
 /* ------------------------------------------------------------------ ops: the Kaoken per-layer table */
 
-/* Mirrors attention_worker in src/graph/gpt2.c (static there): per (row, head) scores with
- * the kernel table's dot, softmax, then axpy over the values. One query row here. */
+/* What attention_worker in src/graph/gpt2.c does for one query row: op_attend per head
+ * over the transposed K/V cache of n_ctx positions. */
 typedef struct {
     const seam_kernels *k;
     const float *q, *kc, *vc;
@@ -244,16 +244,11 @@ typedef struct {
 static void att_worker(void *arg, int ith, int nth) {
     const att_job *j = arg;
     int D = j->C / j->H, lo, hi;
-    float *sc = j->scores + (size_t)ith * j->n_ctx;
+    size_t head = (size_t)D * (size_t)j->n_ctx;
     seam_pool_chunk(j->H, 1, ith, nth, &lo, &hi);
-    for (int h = lo; h < hi; h++) {
-        const float *q = j->q + (size_t)h * D;
-        for (int i = 0; i < j->n_keys; i++) sc[i] = j->k->dot(q, j->kc + (size_t)i * j->C + (size_t)h * D, D) * j->scale;
-        seam_softmax(sc, j->n_keys);
-        float *o = j->out + (size_t)h * D;
-        memset(o, 0, (size_t)D * sizeof(float));
-        for (int i = 0; i < j->n_keys; i++) j->k->axpy(sc[i], j->vc + (size_t)i * j->C + (size_t)h * D, o, D);
-    }
+    for (int h = lo; h < hi; h++)
+        op_attend(j->k, j->q + (size_t)h * D, j->kc + (size_t)h * head, j->vc + (size_t)h * head, (size_t)j->n_ctx,
+                  j->n_keys, D, j->scale, NULL, j->scores + (size_t)ith * j->n_ctx, j->out + (size_t)h * D);
 }
 
 typedef struct {
@@ -286,8 +281,8 @@ static void op_attention(ops_state *s) {
     int C = in->n_embd, D = C / in->n_head;
     op_matmul_kn(s->pool, s->k, s->x, 1, &L->attn_w, L->attn_b, s->qkv);
     /* The new row's k and v join the cache at position ctx-1, as the forward pass does. */
-    memcpy(s->kc + (size_t)(s->ctx - 1) * C, s->qkv + C, (size_t)C * sizeof(float));
-    memcpy(s->vc + (size_t)(s->ctx - 1) * C, s->qkv + 2 * C, (size_t)C * sizeof(float));
+    op_transpose_heads(s->qkv + C, (size_t)3 * C, 1, C, s->kc, (size_t)s->ctx, s->ctx - 1);
+    op_transpose_heads(s->qkv + 2 * C, (size_t)3 * C, 1, C, s->vc, (size_t)s->ctx, s->ctx - 1);
     att_job j = {s->k, s->qkv, s->kc, s->vc, s->att, s->scores, C, in->n_head, s->ctx, s->ctx, 1.0f / sqrtf((float)D)};
     seam_pool_run(s->pool, att_worker, &j);
     op_matmul_kn(s->pool, s->k, s->att, 1, &L->attn_proj_w, L->attn_proj_b, s->y);

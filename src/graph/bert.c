@@ -124,33 +124,34 @@ typedef struct {
     float scale;
 } attn_job;
 
-/* One thread's share of the (sequence, head, query) triples. Padded keys are skipped,
+/* Each sequence's K and V, transposed per head (graph/ops.h) into buffers that are idle
+ * during attention: kt into tmp, vt into mid (R * I >= R * C floats). */
+static void transpose_worker(void *arg, int ith, int nth) {
+    const attn_job *j = arg;
+    bert_ctx *c = j->c;
+    int C = c->m->cfg.hidden, T = j->T, lo, hi;
+    seam_pool_chunk(2 * j->B, 1, ith, nth, &lo, &hi);
+    for (int p = lo; p < hi; p++) {
+        int b = p / 2;
+        const float *src = (p % 2 ? c->v : c->kk) + (size_t)b * T * C;
+        float *dst = (p % 2 ? c->mid : c->tmp) + (size_t)b * C * T;
+        op_transpose_heads(src, (size_t)C, T, C, dst, (size_t)T, 0);
+    }
+}
+
+/* One thread's share of the (sequence, head, query) triples. Padded keys are left out,
  * which is what adding finfo.min to their scores gives after the softmax. */
 static void attn_worker(void *arg, int ith, int nth) {
     const attn_job *j = arg;
     bert_ctx *c = j->c;
-    const seam_kernels *k = c->k;
     int C = c->m->cfg.hidden, H = c->m->cfg.n_head, D = C / H, T = j->T, lo, hi;
     float *sc = c->scores + (size_t)ith * c->max_seq;
     seam_pool_chunk(j->B * H * T, 1, ith, nth, &lo, &hi);
     for (int p = lo; p < hi; p++) {
         int b = p / (H * T), h = (p / T) % H, t = p % T;
-        const int32_t *mk = j->mask + (size_t)b * T;
-        size_t row0 = (size_t)b * T;
-        const float *q = c->q + (row0 + (size_t)t) * C + (size_t)h * D;
-        float mx = -INFINITY;
-        for (int i = 0; i < T; i++) {
-            if (!mk[i]) { sc[i] = 0; continue; }
-            sc[i] = k->dot(q, c->kk + (row0 + (size_t)i) * C + (size_t)h * D, D) * j->scale;
-            if (sc[i] > mx) mx = sc[i];
-        }
-        float sum = 0;
-        for (int i = 0; i < T; i++)
-            if (mk[i]) { sc[i] = expf(sc[i] - mx); sum += sc[i]; }
-        float inv = 1.0f / sum, *o = c->att + (row0 + (size_t)t) * C + (size_t)h * D;
-        memset(o, 0, (size_t)D * sizeof(float));
-        for (int i = 0; i < T; i++)
-            if (mk[i]) k->axpy(sc[i] * inv, c->v + (row0 + (size_t)i) * C + (size_t)h * D, o, D);
+        size_t row0 = (size_t)b * T, head = (size_t)b * C * T + (size_t)h * D * T;
+        op_attend(c->k, c->q + (row0 + (size_t)t) * C + (size_t)h * D, c->tmp + head, c->mid + head, (size_t)T, T, D,
+                  j->scale, j->mask + row0, sc, c->att + (row0 + (size_t)t) * C + (size_t)h * D);
     }
 }
 
@@ -191,6 +192,7 @@ seam_status bert_forward(bert_ctx *c, const int32_t *ids, const int32_t *mask, i
         op_matmul_nk(c->pool, k, c->h, R, &L->q_w, L->q_b, c->q);
         op_matmul_nk(c->pool, k, c->h, R, &L->k_w, L->k_b, c->kk);
         op_matmul_nk(c->pool, k, c->h, R, &L->v_w, L->v_b, c->v);
+        seam_pool_run(c->pool, transpose_worker, &aj);
         seam_pool_run(c->pool, attn_worker, &aj);
         op_matmul_nk(c->pool, k, c->att, R, &L->ao_w, L->ao_b, c->tmp);
         add_norm(c, c->tmp, L->ln1_w, L->ln1_b, R);

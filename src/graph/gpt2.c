@@ -21,7 +21,7 @@ struct seam_context {
     seam_pool *pool; /* NULL when single-threaded */
     int n_threads;
     int n_ctx, max_batch;
-    float *kcache, *vcache; /* [local layer][n_ctx][C] */
+    float *kcache, *vcache; /* [local layer][C][n_ctx]: transposed per head (graph/ops.h) */
     float *xn;     /* [Tm, C] normed input of a sublayer */
     float *qkv;    /* [Tm, 3C] */
     float *att;    /* [Tm, C] attention output before projection */
@@ -174,15 +174,12 @@ static void attention_worker(void *arg, int ith, int nth) {
     const seam_model_info *in = &c->m->cfg.info;
     int C = in->n_embd, H = in->n_head, D = C / H, lo, hi;
     float *scores = c->scores + (size_t)ith * c->n_ctx;
+    size_t head = (size_t)D * (size_t)c->n_ctx;
     seam_pool_chunk(j->T * H, 1, ith, nth, &lo, &hi);
     for (int p = lo; p < hi; p++) {
-        int t = p / H, h = p % H, n_keys = j->pos0 + t + 1;
-        const float *q = c->qkv + (size_t)t * 3 * C + (size_t)h * D;
-        for (int i = 0; i < n_keys; i++) scores[i] = c->k->dot(q, j->kc + (size_t)i * C + (size_t)h * D, D) * j->scale;
-        seam_softmax(scores, n_keys);
-        float *o = c->att + (size_t)t * C + (size_t)h * D;
-        memset(o, 0, (size_t)D * sizeof(float));
-        for (int i = 0; i < n_keys; i++) c->k->axpy(scores[i], j->vc + (size_t)i * C + (size_t)h * D, o, D);
+        int t = p / H, h = p % H;
+        op_attend(c->k, c->qkv + (size_t)t * 3 * C + (size_t)h * D, j->kc + (size_t)h * head, j->vc + (size_t)h * head,
+                  (size_t)c->n_ctx, j->pos0 + t + 1, D, j->scale, NULL, scores, c->att + (size_t)t * C + (size_t)h * D);
     }
 }
 
@@ -192,11 +189,8 @@ static void attention(seam_context *c, int local_layer, int abs_layer, int T, in
     int C = in->n_embd, D = C / in->n_head;
     float *kc = c->kcache + (size_t)local_layer * c->n_ctx * C;
     float *vc = c->vcache + (size_t)local_layer * c->n_ctx * C;
-    for (int t = 0; t < T; t++) {
-        const float *row = c->qkv + (size_t)t * 3 * C;
-        memcpy(kc + (size_t)(pos0 + t) * C, row + C, (size_t)C * sizeof(float));
-        memcpy(vc + (size_t)(pos0 + t) * C, row + 2 * C, (size_t)C * sizeof(float));
-    }
+    op_transpose_heads(c->qkv + C, (size_t)3 * C, T, C, kc, (size_t)c->n_ctx, pos0);
+    op_transpose_heads(c->qkv + 2 * C, (size_t)3 * C, T, C, vc, (size_t)c->n_ctx, pos0);
     float scale = in->scale_attn_weights ? 1.0f / sqrtf((float)D) : 1.0f;
     if (in->scale_attn_by_inverse_layer_idx) scale /= (float)(abs_layer + 1);
     attention_job j = {c, kc, vc, T, pos0, scale};

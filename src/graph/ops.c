@@ -1,5 +1,8 @@
 #include "graph/ops.h"
 
+#include <math.h>
+#include <string.h>
+
 typedef struct {
     const seam_kernels *k;
     const float *x;
@@ -9,22 +12,42 @@ typedef struct {
     float *y;
 } matmul_job;
 
+/* Prefill-sized products split along rows once every thread gets a few register tiles of
+ * them: each thread then runs whole column panels (a column split of GPT-2's 768 outputs
+ * over 16 threads would leave every thread a partial panel), at the price of every thread
+ * packing all of W, which is small next to its rows' FMAs. Decode and small batches split
+ * the columns, so W is streamed from memory once in all. */
+#define ROW_SPLIT_MIN_ROWS 32
+
+static int split_rows(int T, int nth) { return nth > 1 && T >= ROW_SPLIT_MIN_ROWS * nth; }
+
+static void worker_range(const matmul_job *j, int N, int ith, int nth, int *t0, int *t1, int *lo, int *hi) {
+    if (split_rows(j->T, nth)) {
+        seam_pool_chunk(j->T, 1, ith, nth, t0, t1);
+        *lo = 0;
+        *hi = *t0 < *t1 ? N : 0;
+    } else {
+        *t0 = 0;
+        *t1 = j->T;
+        seam_pool_chunk(N, j->T < 4 ? 16 : 32, ith, nth, lo, hi);
+    }
+}
+
 static void kn_worker(void *arg, int ith, int nth) {
     const matmul_job *j = arg;
-    int lo, hi;
-    seam_pool_chunk(j->W->cols, 16, ith, nth, &lo, &hi);
-    if (lo < hi) j->k->matmul_kn(j->x, j->T, j->W, j->b, j->y, lo, hi);
+    int t0, t1, lo, hi, K = j->W->rows, N = j->W->cols;
+    worker_range(j, N, ith, nth, &t0, &t1, &lo, &hi);
+    if (lo < hi) j->k->matmul_kn(j->x + (size_t)t0 * K, t1 - t0, j->W, j->b, j->y + (size_t)t0 * N, lo, hi);
 }
 
 static void nk_worker(void *arg, int ith, int nth) {
     const matmul_job *j = arg;
-    int lo, hi, N = j->W->rows;
-    seam_pool_chunk(N, 16, ith, nth, &lo, &hi);
+    int t0, t1, lo, hi, K = j->W->cols, N = j->W->rows;
+    worker_range(j, N, ith, nth, &t0, &t1, &lo, &hi);
     if (lo >= hi) return;
-    j->k->matmul_nk(j->x, j->T, j->W, j->y, lo, hi);
+    j->k->matmul_nk(j->x + (size_t)t0 * K, t1 - t0, j->W, j->y + (size_t)t0 * N, lo, hi);
     if (j->b)
-        for (int t = 0; t < j->T; t++)
-            for (int n = lo; n < hi; n++) j->y[(size_t)t * N + n] += j->b[n];
+        for (int t = t0; t < t1; t++) j->k->axpy(1.0f, j->b + lo, j->y + (size_t)t * N + lo, hi - lo);
 }
 
 void op_matmul_kn(seam_pool *pool, const seam_kernels *k, const float *x, int T, const seam_mat *W, const float *b,
@@ -96,4 +119,26 @@ void op_activation(seam_pool *pool, int activation, float *x, size_t n) {
     /* Small vectors are not worth waking the pool for. */
     if (n < 8192) { act_worker(&j, 0, 1); return; }
     seam_pool_run(pool, act_worker, &j);
+}
+
+void op_transpose_heads(const float *rows, size_t ldr, int T, int C, float *dst, size_t ld, int pos0) {
+    /* Blocks of 64 rows: their cache lines stay in L1 while every component is written. */
+    for (int t0 = 0; t0 < T; t0 += 64) {
+        int t1 = T - t0 < 64 ? T : t0 + 64;
+        for (int c = 0; c < C; c++) {
+            float *d = dst + (size_t)c * ld + (size_t)pos0;
+            for (int t = t0; t < t1; t++) d[t] = rows[(size_t)t * ldr + (size_t)c];
+        }
+    }
+}
+
+void op_attend(const seam_kernels *k, const float *q, const float *kt, const float *vt, size_t ld, int n, int D,
+               float scale, const int32_t *mask, float *scores, float *out) {
+    memset(scores, 0, (size_t)n * sizeof(float));
+    for (int d = 0; d < D; d++) k->axpy(q[d] * scale, kt + (size_t)d * ld, scores, n);
+    if (mask)
+        for (int i = 0; i < n; i++)
+            if (!mask[i]) scores[i] = -INFINITY;
+    k->softmax(scores, n);
+    for (int d = 0; d < D; d++) out[d] = k->dot(scores, vt + (size_t)d * ld, n);
 }

@@ -19,6 +19,18 @@ void op_matmul_nk(seam_pool *pool, const seam_kernels *k, const float *x, int T,
  * integer block dot products run split along N across the pool. */
 void op_matmul_q(seam_pool *pool, const seam_qkernels *qk, seam_qx *xq, const float *x, int T, const seam_qmat *W,
                  const float *b, float *y);
+/* Attention keeps K and V transposed per head: row c = h * D + d of a [C][ld] block holds
+ * component c of every position, so the scores of one query are D axpy's over contiguous
+ * keys and each output component one dot product, with no horizontal sum per key.
+ *
+ * Writes rows[T][C] (row stride ldr) into that layout at positions pos0 .. pos0 + T - 1. */
+void op_transpose_heads(const float *rows, size_t ldr, int T, int C, float *dst, size_t ld, int pos0);
+/* One query row q[D] of one head against keys 0..n-1 of its transposed K and V (kt and vt
+ * point at the head's first row, ld floats apart): out[D] = softmax(scale * q.K^T) V.
+ * mask (may be NULL) leaves out keys with mask[i] == 0 (at least one must stay); scores is
+ * scratch for n floats. */
+void op_attend(const seam_kernels *k, const float *q, const float *kt, const float *vt, size_t ld, int n, int D,
+               float scale, const int32_t *mask, float *scores, float *out);
 /* Element-wise activation over x[0..n). */
 void op_activation(seam_pool *pool, int activation, float *x, size_t n);
 

@@ -24,6 +24,9 @@ typedef struct {
     void (*row_to_f32)(const seam_mat *W, int r, float *out);
     /* In-place activation (a seam_activation) over x[0..n). */
     void (*activation)(int activation, float *x, int n);
+    /* In-place softmax of x[0..n), n >= 1 with at least one finite entry; -INFINITY entries
+     * (masked keys) come out exactly 0. */
+    void (*softmax)(float *x, int n);
 } seam_kernels;
 
 extern const seam_kernels seam_kernels_scalar;

@@ -3,6 +3,7 @@
  * loops carry no dtype branch. */
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
+#include <math.h>
 
 #include <string.h>
 
@@ -11,18 +12,27 @@
 
 #define AI static inline __attribute__((always_inline))
 
-AI __m256 ld8(const void *base, size_t i, seam_dtype dt) {
-    if (dt == SEAM_DTYPE_F32) return _mm256_loadu_ps((const float *)base + i);
-    __m128i h = _mm_loadu_si128((const __m128i *)((const uint16_t *)base + i));
-    if (dt == SEAM_DTYPE_F16) return _mm256_cvtph_ps(h);
-    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
-}
-
-AI float ld1(const void *base, size_t i, seam_dtype dt) {
-    if (dt == SEAM_DTYPE_F32) return ((const float *)base)[i];
-    if (dt == SEAM_DTYPE_F16) return seam_f16_to_f32(((const uint16_t *)base)[i]);
-    return seam_bf16_to_f32(((const uint16_t *)base)[i]);
-}
+/* The packed GEMM of gemm_x86.h with 6 x 16 register tiles (12 accumulators, 2 weight
+ * vectors and a broadcast fill the 16 ymm registers). */
+typedef __m256 GV;
+#define GW 8
+#define GEMM_MR 6
+#define GEMM_KC 256
+#define GEMM_NC 128
+AI __m256 gv_zero(void) { return _mm256_setzero_ps(); }
+AI __m256 gv_load(const float *p) { return _mm256_loadu_ps(p); }
+AI void gv_store(float *p, __m256 v) { _mm256_storeu_ps(p, v); }
+AI __m256 gv_bcast(const float *p) { return _mm256_broadcast_ss(p); }
+AI __m256 gv_fma(__m256 a, __m256 b, __m256 c) { return _mm256_fmadd_ps(a, b, c); }
+AI __m256i lane_mask(int n) { return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)); }
+AI __m256 gv_load_n(const float *p, int n) { return _mm256_maskload_ps(p, lane_mask(n)); }
+AI void gv_store_n(float *p, __m256 v, int n) { _mm256_maskstore_ps(p, lane_mask(n), v); }
+#include "kernels/gemm_x86.h"
+GEMM_TILE(1) GEMM_TILE(2) GEMM_TILE(3) GEMM_TILE(4) GEMM_TILE(5) GEMM_TILE(6)
+static const gemm_tile_fn gemm_tiles[GEMM_MR] = {gemm_tile_1, gemm_tile_2, gemm_tile_3,
+                                                 gemm_tile_4, gemm_tile_5, gemm_tile_6};
+#define ld8 gemm_ld8
+#define ld1 gemm_ld1
 
 AI float hsum8(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -83,6 +93,7 @@ AI void kn_rows(const float *x, int K, int RB, const void *W, size_t N, seam_dty
 AI void kn_dtype(const float *x, int T, const seam_mat *Wm, const float *b, float *y, int n0, int n1, seam_dtype dt) {
     int K = Wm->rows;
     size_t N = (size_t)Wm->cols;
+    if (T >= 4) { gemm_run(gemm_tiles, x, T, Wm->data, dt, 0, K, N, b, y, n0, n1); return; }
     /* Panels of 256 columns keep the slice of W a row block touches inside L2 while every
      * row block of x reuses it. */
     for (int p0 = n0; p0 < n1; p0 += 256) {
@@ -106,6 +117,8 @@ AI void nk_dtype(const float *x, int T, const seam_mat *Wm, float *y, int n0, in
     int K = Wm->cols;
     size_t N = (size_t)Wm->rows;
     const void *W = Wm->data;
+    /* Packing transposes W, which pays off once a panel is reused by a few row tiles. */
+    if (T >= 8) { gemm_run(gemm_tiles, x, T, W, dt, 1, K, N, NULL, y, n0, n1); return; }
     for (int t = 0; t < T; t++) {
         const float *xr = x + (size_t)t * K;
         float *yr = y + (size_t)t * N;
@@ -240,8 +253,33 @@ static void avx2_activation(int activation, float *x, int n) {
     }
 }
 
+/* exp8 clamps its input at -87; lanes below that are set to exactly 0 so masked
+ * (-INFINITY) keys drop out as they do in the scalar version. The tail goes through a
+ * -INFINITY-padded copy. */
+static void avx2_softmax(float *x, int n) {
+    int body = n / 8 * 8;
+    float tail[8];
+    for (int j = 0; j < 8; j++) tail[j] = body + j < n ? x[body + j] : -INFINITY;
+    __m256 mx = _mm256_loadu_ps(tail);
+    for (int i = 0; i < body; i += 8) mx = _mm256_max_ps(mx, _mm256_loadu_ps(x + i));
+    __m128 h = _mm_max_ps(_mm256_castps256_ps128(mx), _mm256_extractf128_ps(mx, 1));
+    h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_max_ss(h, _mm_movehdup_ps(h));
+    __m256 top = _mm256_set1_ps(_mm_cvtss_f32(h)), floor = _mm256_set1_ps(-87.0f), sum = _mm256_setzero_ps();
+    for (int i = 0; i <= body; i += 8) {
+        float *p = i < body ? x + i : tail;
+        __m256 d = _mm256_sub_ps(_mm256_loadu_ps(p), top);
+        __m256 e = _mm256_and_ps(exp8(d), _mm256_cmp_ps(d, floor, _CMP_GE_OQ));
+        sum = _mm256_add_ps(sum, e);
+        _mm256_storeu_ps(p, e);
+    }
+    __m256 inv = _mm256_set1_ps(1.0f / hsum8(sum));
+    for (int i = 0; i < body; i += 8) _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), inv));
+    for (int j = 0; body + j < n; j++) x[body + j] = tail[j] * _mm_cvtss_f32(_mm256_castps256_ps128(inv));
+}
+
 const seam_kernels seam_kernels_avx2 = {
     "avx2", avx2_matmul_kn, avx2_matmul_nk, avx2_dot, avx2_axpy, avx2_scale, avx2_row_to_f32,
-    avx2_activation,
+    avx2_activation, avx2_softmax,
 };
 #endif

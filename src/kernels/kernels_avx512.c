@@ -3,6 +3,7 @@
  * scalar tail loop is needed. */
 #if defined(__x86_64__)
 #include <immintrin.h>
+#include <math.h>
 
 #include "kernels/kernels.h"
 #include "kernels/vmath_x86.h"
@@ -56,70 +57,30 @@ AI void kn_stream(const float *x, int T, const seam_mat *Wm, const float *b, flo
     }
 }
 
-/* Prefill: W rows are N floats apart, so walking a 32-column panel down K touches a new
- * page every few rows. Each panel is packed once (converted to f32 on the way) into a
- * contiguous K-block on the stack and reused by every 6-row block of x. */
-#define KC 512
-AI void kn_packed(const float *x, int T, const seam_mat *Wm, const float *b, float *y, int n0, int n1, seam_dtype dt) {
-    int K = Wm->rows;
-    size_t N = (size_t)Wm->cols;
-    const void *W = Wm->data;
-    float pack[KC * 32] __attribute__((aligned(64)));
-    for (int n = n0; n < n1; n += 32) {
-        int left = n1 - n;
-        __mmask16 m0 = left >= 16 ? 0xFFFF : (__mmask16)((1u << left) - 1);
-        __mmask16 m1 = left >= 32 ? 0xFFFF : left <= 16 ? 0 : (__mmask16)((1u << (left - 16)) - 1);
-        for (int k0 = 0; k0 < K; k0 += KC) {
-            int kc = K - k0 < KC ? K - k0 : KC;
-            for (int k = 0; k < kc; k++) {
-                size_t off = (size_t)(k0 + k) * N + (size_t)n;
-                _mm512_store_ps(pack + 32 * k, ld16m(W, off, dt, m0));
-                _mm512_store_ps(pack + 32 * k + 16, ld16m(W, off + 16, dt, m1));
-            }
-            for (int t = 0; t < T; t += 6) {
-                int rb = T - t < 6 ? T - t : 6;
-                const float *xr = x + (size_t)t * K + k0;
-                float *yr = y + (size_t)t * N + n;
-                __m512 a0[6], a1[6];
-                for (int r = 0; r < rb; r++) {
-                    if (k0 == 0) {
-                        a0[r] = b ? _mm512_maskz_loadu_ps(m0, b + n) : _mm512_setzero_ps();
-                        a1[r] = b ? _mm512_maskz_loadu_ps(m1, b + n + 16) : _mm512_setzero_ps();
-                    } else {
-                        a0[r] = _mm512_maskz_loadu_ps(m0, yr + (size_t)r * N);
-                        a1[r] = _mm512_maskz_loadu_ps(m1, yr + (size_t)r * N + 16);
-                    }
-                }
-#define KN_PACKED_ROWS(RB)                                                                \
-    for (int k = 0; k < kc; k++) {                                                        \
-        __m512 w0 = _mm512_load_ps(pack + 32 * k), w1 = _mm512_load_ps(pack + 32 * k + 16); \
-        for (int r = 0; r < RB; r++) {                                                    \
-            __m512 xv = _mm512_set1_ps(xr[(size_t)r * K + k]);                            \
-            a0[r] = _mm512_fmadd_ps(xv, w0, a0[r]);                                       \
-            a1[r] = _mm512_fmadd_ps(xv, w1, a1[r]);                                       \
-        }                                                                                 \
-    }
-                switch (rb) {
-                case 6: KN_PACKED_ROWS(6) break;
-                case 5: KN_PACKED_ROWS(5) break;
-                case 4: KN_PACKED_ROWS(4) break;
-                case 3: KN_PACKED_ROWS(3) break;
-                case 2: KN_PACKED_ROWS(2) break;
-                default: KN_PACKED_ROWS(1) break;
-                }
-#undef KN_PACKED_ROWS
-                for (int r = 0; r < rb; r++) {
-                    _mm512_mask_storeu_ps(yr + (size_t)r * N, m0, a0[r]);
-                    _mm512_mask_storeu_ps(yr + (size_t)r * N + 16, m1, a1[r]);
-                }
-            }
-        }
-    }
-}
+/* Prefill and batches: the packed GEMM of gemm_x86.h with 12 x 32 register tiles (24 of
+ * the 32 zmm registers hold accumulators). */
+typedef __m512 GV;
+#define GW 16
+#define GEMM_MR 12
+#define GEMM_KC 128
+#define GEMM_NC 256
+AI __m512 gv_zero(void) { return _mm512_setzero_ps(); }
+AI __m512 gv_load(const float *p) { return _mm512_loadu_ps(p); }
+AI void gv_store(float *p, __m512 v) { _mm512_storeu_ps(p, v); }
+AI __m512 gv_bcast(const float *p) { return _mm512_set1_ps(*p); }
+AI __m512 gv_fma(__m512 a, __m512 b, __m512 c) { return _mm512_fmadd_ps(a, b, c); }
+AI __m512 gv_load_n(const float *p, int n) { return _mm512_maskz_loadu_ps((__mmask16)((1u << n) - 1), p); }
+AI void gv_store_n(float *p, __m512 v, int n) { _mm512_mask_storeu_ps(p, (__mmask16)((1u << n) - 1), v); }
+#include "kernels/gemm_x86.h"
+GEMM_TILE(1) GEMM_TILE(2) GEMM_TILE(3) GEMM_TILE(4) GEMM_TILE(5) GEMM_TILE(6)
+GEMM_TILE(7) GEMM_TILE(8) GEMM_TILE(9) GEMM_TILE(10) GEMM_TILE(11) GEMM_TILE(12)
+static const gemm_tile_fn gemm_tiles[GEMM_MR] = {gemm_tile_1, gemm_tile_2, gemm_tile_3, gemm_tile_4,
+                                                 gemm_tile_5, gemm_tile_6, gemm_tile_7, gemm_tile_8,
+                                                 gemm_tile_9, gemm_tile_10, gemm_tile_11, gemm_tile_12};
 
 AI void kn_dtype(const float *x, int T, const seam_mat *Wm, const float *b, float *y, int n0, int n1, seam_dtype dt) {
     if (T < 4) kn_stream(x, T, Wm, b, y, n0, n1, dt);
-    else kn_packed(x, T, Wm, b, y, n0, n1, dt);
+    else gemm_run(gemm_tiles, x, T, Wm->data, dt, 0, Wm->rows, (size_t)Wm->cols, b, y, n0, n1);
 }
 
 static void avx512_matmul_kn(const float *x, int T, const seam_mat *W, const float *b, float *y, int n0, int n1) {
@@ -156,9 +117,14 @@ AI void nk_tile(const float *x, int TB, const void *W, int K, size_t N, seam_dty
         for (int j = 0; j < NB; j++) y[(size_t)i * N + n + j] = _mm512_reduce_add_ps(acc[i][j]);
 }
 
+#ifndef NK_GEMM_MIN_T
+#define NK_GEMM_MIN_T 8
+#endif
 AI void nk_dtype(const float *x, int T, const seam_mat *Wm, float *y, int n0, int n1, seam_dtype dt) {
     int K = Wm->cols;
     size_t N = (size_t)Wm->rows;
+    /* Packing transposes W, which pays off once a panel is reused by a few row tiles. */
+    if (T >= NK_GEMM_MIN_T) { gemm_run(gemm_tiles, x, T, Wm->data, dt, 1, K, N, NULL, y, n0, n1); return; }
     for (int t = 0; t < T; t += 4) {
         int tb = T - t < 4 ? T - t : 4;
         const float *xr = x + (size_t)t * K;
@@ -283,8 +249,31 @@ static void avx512_activation(int activation, float *x, int n) {
     }
 }
 
+/* exp16 clamps its input at -103, where expf is already a denormal; lanes below that are
+ * set to exactly 0 so masked (-INFINITY) keys drop out as they do in the scalar version. */
+static void avx512_softmax(float *x, int n) {
+    __m512 mx = _mm512_set1_ps(-INFINITY);
+    for (int i = 0; i < n; i += 16) {
+        __mmask16 m = n - i >= 16 ? 0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        mx = _mm512_mask_max_ps(mx, m, mx, _mm512_maskz_loadu_ps(m, x + i));
+    }
+    __m512 top = _mm512_set1_ps(_mm512_reduce_max_ps(mx)), floor = _mm512_set1_ps(-103.0f), sum = _mm512_setzero_ps();
+    for (int i = 0; i < n; i += 16) {
+        __mmask16 m = n - i >= 16 ? 0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        __m512 d = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i), top);
+        __m512 e = _mm512_maskz_mov_ps(m & _mm512_cmp_ps_mask(d, floor, _CMP_GE_OQ), exp16(d));
+        sum = _mm512_add_ps(sum, e);
+        _mm512_mask_storeu_ps(x + i, m, e);
+    }
+    __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(sum));
+    for (int i = 0; i < n; i += 16) {
+        __mmask16 m = n - i >= 16 ? 0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        _mm512_mask_storeu_ps(x + i, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), inv));
+    }
+}
+
 const seam_kernels seam_kernels_avx512 = {
     "avx512", avx512_matmul_kn, avx512_matmul_nk, avx512_dot, avx512_axpy, avx512_scale, avx512_row_to_f32,
-    avx512_activation,
+    avx512_activation, avx512_softmax,
 };
 #endif

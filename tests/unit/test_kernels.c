@@ -47,8 +47,10 @@ static int n_simd(void) {
 }
 
 TEST(test_kernels_matmul_matches_scalar) {
-    const int Ts[] = {1, 2, 3, 4, 5, 7, 9};
-    const int Ks[] = {1, 7, 16, 33, 64};
+    /* T up to 25 and K past 256 reach every register-tile height and several packed
+     * k-blocks of the GEMM paths. */
+    const int Ts[] = {1, 2, 3, 4, 5, 7, 9, 12, 13, 25};
+    const int Ks[] = {1, 7, 16, 33, 64, 300};
     const int Ns[] = {1, 5, 15, 16, 17, 40, 300};
     int ns = n_simd();
     for (int d = 0; d < 3; d++)
@@ -161,4 +163,23 @@ TEST(test_kernels_layernorm_and_softmax) {
     float s[4] = {1000, 1000, -1000, 0};
     seam_softmax(s, 4);
     CHECK(fabsf(s[0] - 0.5f) < 1e-6f && s[2] == 0.0f);
+}
+
+TEST(test_kernels_softmax_matches_scalar) {
+    int ns = n_simd();
+    float x[301], ref[301], got[301];
+    for (int n = 1; n <= 301; n += (n < 40 ? 1 : 29)) {
+        for (int i = 0; i < n; i++) x[i] = frand() * 30.0f;
+        if (n > 3) x[n / 2] = x[n - 1] = -INFINITY; /* masked keys */
+        for (int s = 0; s < ns; s++) {
+            memcpy(ref, x, sizeof x);
+            memcpy(got, x, sizeof x);
+            seam_kernels_scalar.softmax(ref, n);
+            simd_tables[s]->softmax(got, n);
+            for (int i = 0; i < n; i++) {
+                if (x[i] == -INFINITY) CHECKF(got[i] == 0.0f, "%s softmax n %d: masked key %d is %g", simd_tables[s]->name, n, i, got[i]);
+                else CHECKF(fabsf(got[i] - ref[i]) <= 2e-6f * (1.0f + ref[i]), "%s softmax n %d [%d]: %g vs %g", simd_tables[s]->name, n, i, got[i], ref[i]);
+            }
+        }
+    }
 }
