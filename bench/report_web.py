@@ -164,7 +164,7 @@ def render(raw):
     if q8:
         md.append("- q8 first tokens (different quantisations, so agreement is not required): "
                   + ", ".join(f"{k[0]} t{k[2]}: {v}" for k, v in sorted(q8, key=lambda x: str(x[0]))) + ".")
-    cores = b.get("hardware_concurrency")
+    cores = b.get("hardware_concurrency") or m.get("nproc")
     if cores and max(threads) >= cores:
         md.append(f"- {max(threads)} threads on a machine Chromium sees {cores} logical cores on: the page's threads "
                   "compete with the browser, the server and anything else running, so 2-thread figures are noisy.")

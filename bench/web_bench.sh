@@ -174,7 +174,8 @@ def pkg(p):
 json.dump({"prompt_tokens": int(P), "new_tokens": int(N), "reps": int(R), "threads": [int(t) for t in threads.split()],
            "chromium": ver([chromium, "--version"]), "node": ver(["node", "--version"]), "emcc": ver(["emcc", "--version"]),
            "transformers_js": pkg("@huggingface/transformers"), "onnxruntime_web": pkg("onnxruntime-web"),
-           "playwright_core": pkg("playwright-core"), "loadavg_start": load0, "loadavg_end": load1}, open(out, "w"), indent=1)
+           "playwright_core": pkg("playwright-core"), "loadavg_start": load0, "loadavg_end": load1,
+           "nproc": os.cpu_count()}, open(out, "w"), indent=1)
 EOF
 
 if [ "${1:-}" = "" ] || [ -n "${BENCH_WEB_RENDER:-}" ]; then
