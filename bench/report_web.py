@@ -174,8 +174,18 @@ def render(raw):
                   "the scalar reference kernel (`src/kernels/quant.c` dispatches to SIMD only on x86 and ARM), "
                   "while f32 has SIMD128 kernels (`src/kernels/kernels_wasm.c`).")
     if m.get("loadavg_start"):
-        md.append(f"- Load average at the start / end of this section: {m['loadavg_start']} / {m.get('loadavg_end', '?')} "
-                  f"(on {cores or '?'} logical cores): other work on the machine lowers and scatters every figure.")
+        try:
+            busy = max(float(str(m["loadavg_start"]).split()[0]), float(str(m.get("loadavg_end", "0")).split()[0]))
+        except ValueError:
+            busy = 0.0
+        line = (f"Load average at the start / end of this section: {m['loadavg_start']} / {m.get('loadavg_end', '?')} "
+                f"(on {cores or '?'} logical cores)")
+        if cores and busy > 0.5 * cores:
+            md.append(f"- **Busy machine:** {line}. Other processes took CPU time from every engine at different moments, "
+                      "so single figures and the ratios built on them can be off by 2× either way; rerun on an idle "
+                      "machine before reading PASS or MISS into them.")
+        else:
+            md.append(f"- {line}.")
     for x in c["errors"]:
         md.append(f"- `{x.get('label')}` failed: {x.get('error')}")
     for x in c["notes"]:
