@@ -448,6 +448,13 @@ def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__)
     Report(sys.argv[1]).write(sys.argv[2])
+    # --- browser section (issue 6): bench/report_web.py renders bench/web_bench.sh's files ---
+    try:
+        import report_web
+        report_web.append(sys.argv[1], sys.argv[2])
+    except Exception as e:  # noqa: BLE001  (the browser section never breaks the report)
+        print(f"report.py: browser section left out: {e}", file=sys.stderr)
+    # --- end browser section ---
     print(sys.argv[2] + ".md")
 
 

@@ -15,6 +15,7 @@
 #   BENCH_FRESH=1               regenerate every model and conversion
 #   BENCH_NO_INSTALL=1          use only what is installed (no apt-get, no npm)
 #   BENCH_PYTHON=/usr/bin/python3   the interpreter that has torch (and numpy)
+#   BENCH_NO_WEB=1              skip the browser section (bench/web_bench.sh; its own knobs there)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -351,6 +352,13 @@ for t in $THREADS; do
         fi
     fi
 done
+
+# --- browser section (issue 6): bench/web_bench.sh, rendered by bench/report_web.py ---
+if [ -z "${BENCH_NO_WEB:-}" ]; then
+    say "browser section (bench/web_bench.sh)"
+    BUILD="$BUILD" BENCH_PYTHON="$PY" bash bench/web_bench.sh "$RAW" || note "bench/web_bench.sh failed (exit $?)"
+fi
+# --- end browser section ---
 
 # ------------------------------------------------------------------ report
 

@@ -1,0 +1,234 @@
+#!/usr/bin/python3
+"""The "Browser" section of the bench report (issue 6): seam's WebAssembly build vs
+transformers.js in headless Chromium, and seam wasm vs seam native, from the RAW_DIR/web-*.json
+files bench/web_bench.sh writes. Standard library only.
+
+report.py calls append(RAW_DIR, OUT_BASENAME) after writing its own files: the section goes
+into OUT_BASENAME.md before "## Notes" and under "browser" in OUT_BASENAME.json; nothing
+happens when the browser step did not run. Standalone:
+
+usage: report_web.py RAW_DIR OUT_BASENAME     (writes OUT_BASENAME.md and OUT_BASENAME.json)"""
+import json
+import os
+import sys
+
+WASM_VS_TJS = 2.0     # seam wasm ≥ 2× transformers.js, same weights class and threads
+WASM_VS_NATIVE = 0.5  # seam wasm, 1 thread ≥ 50% of seam native, 1 thread
+
+
+def _load(raw, name):
+    p = os.path.join(raw, name)
+    try:
+        with open(p) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def _lines(raw, name):
+    p = os.path.join(raw, name)
+    return [l.rstrip("\n") for l in open(p, errors="replace") if l.strip()] if os.path.exists(p) else []
+
+
+def _f(v, nd=1):
+    if v is None:
+        return "—"
+    return f"{v:,.0f}" if v >= 1000 else f"{v:.0f}" if v >= 100 else f"{v:.{nd}f}" if v >= 10 else f"{v:.2f}"
+
+
+def _r(a, b):
+    return a / b if a and b else None
+
+
+def collect(raw):
+    """Rows keyed by (engine, weights, threads); None when the browser step left nothing."""
+    meta = _load(raw, "web-meta.json")
+    browser = _load(raw, "web-browser.json")
+    natives = {q: _load(raw, f"web-native-{q}.json") for q in ("q8", "f32")}
+    notes = _lines(raw, "web-notes.txt")
+    if not meta and not browser and not any(natives.values()) and not notes:
+        return None
+    rows = {}
+    for q, d in natives.items():
+        if d:
+            rows[("seam native", q, d.get("threads", 1))] = d
+    for d in (browser or {}).get("results", []):
+        eng = "seam wasm" if d.get("engine") == "seam-wasm" else "transformers.js"
+        q = {"fp32": "f32"}.get(d.get("requested_dtype"), d.get("requested_dtype"))
+        rows[(eng, q, d.get("threads"))] = d
+        want = int(d["label"].rsplit("-t", 1)[1]) if "-t" in d.get("label", "") else d.get("threads")
+        if d.get("threads") != want:
+            notes.append(f"{d['label']}: asked for {want} threads, ran with {d.get('threads')}")
+    errors = (browser or {}).get("errors", [])
+    return {"meta": meta or {}, "browser": browser or {}, "rows": rows, "notes": notes, "errors": errors}
+
+
+def render(raw):
+    """(markdown lines, JSON-able dict), or (None, None) when there is nothing to show."""
+    c = collect(raw)
+    if c is None:
+        return None, None
+    m, rows, b = c["meta"], c["rows"], c["browser"]
+    threads = m.get("threads") or sorted({k[2] for k in rows if k[0] != "seam native"}) or [1]
+    md = ["## Browser (issue 6): seam WebAssembly vs transformers.js, headless Chromium", ""]
+    md += [f"One headless Chromium run (`bench/web_bench.sh` → `bench/web/browser_bench.mjs`), page served "
+           "cross-origin isolated (COOP/COEP) from 127.0.0.1 by `bench/web/serve.mjs`; every engine in a fresh "
+           "page. The random GPT-2-small of `make bench` (`tools/make_random_gpt2.c`, seed 1234, f32 and `seam "
+           "quantize --type q8`); prompt "
+           f"{m.get('prompt_tokens', '?')} ids `(1000 + 997 i) mod 50257`, then {m.get('new_tokens', '?')} greedy "
+           "tokens (end-of-text ignored). Prefill = prompt forward + first pick; decode = (N − 1) ÷ time from "
+           "the first token to the last. A short warm-up generation first, then best of "
+           f"{m.get('reps', '?')} runs.", ""]
+    md += ["- **seam wasm**: `build/web/seam.mjs` (seam.wasm for 1 thread, seam-mt.wasm for 2; SIMD128), "
+           "q8 = `seam quantize --type q8` (Q8_0 blocks of 32), f32 = the checkpoint itself; no Cache API.",
+           f"- **transformers.js** {m.get('transformers_js') or '?'} (`@huggingface/transformers` from npm, "
+           f"`dist/transformers.js`), onnxruntime-web {m.get('onnxruntime_web') or '?'} wasm execution provider "
+           "(transformers.js's default asyncify build, served locally), `env.allowRemoteModels = false`, "
+           "`numThreads` = threads, no browser cache. Model: `bench/web/export_tjs.py`, the torch peer's forward "
+           "exported in optimum's layout (`input_ids`, `attention_mask`, `position_ids`, "
+           "`past_key_values.N.key/value` → `logits`, `present.N.key/value`) plus `num_logits_to_keep`, which "
+           "transformers.js sets to 1. fp32 = `onnx/model.onnx`; q8 = `onnx/model_quantized.onnx` "
+           "(dtype 'q8'), written in the pattern onnxruntime's `quantize_dynamic` emits (int8 weights with one "
+           "scale per output column, `DynamicQuantizeLinear` + `MatMulInteger` per matrix, int8 embedding "
+           "Gather), because onnxruntime's Python quantizer cannot be installed here (no PyPI).",
+           "- **seam native**: `bench/web/native_gen.c`, the same generate loop through the public C API, "
+           "1 thread, same machine, same clocks.",
+           f"- Chromium: {m.get('chromium') or b.get('user_agent') or '?'}; navigator.hardwareConcurrency "
+           f"{b.get('hardware_concurrency', '?')}; node {m.get('node') or '?'}; playwright-core "
+           f"{m.get('playwright_core') or '?'}; {m.get('emcc') or 'emcc ?'}.", ""]
+
+    md += ["| engine | weights | threads | prefill (tok/s) | decode (tok/s) | first token | same ids as native | load (s) |",
+           "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    order = [("seam native", q, 1) for q in ("q8", "f32")]
+    for t in threads:
+        order += [("seam wasm", "q8", t), ("transformers.js", "q8", t), ("seam wasm", "f32", t), ("transformers.js", "f32", t)]
+    table = []
+    for key in order:
+        d = rows.get(key)
+        if not d:
+            continue
+        nat = rows.get(("seam native", key[1], 1))
+        same = "—"
+        if nat and key[0] != "seam native" and d.get("runs"):
+            same = "yes" if d["runs"][0].get("ids") == nat.get("ids") else "no"
+        load = f"{d['load_ms'] / 1000:.1f}" if d.get("load_ms") is not None else "—"
+        md.append(f"| {key[0]} | {key[1]} | {key[2]} | {_f(d.get('prefill_tok_s'))} | {_f(d.get('decode_tok_s'))} | "
+                  f"{d.get('first_token', '—')} | {same} | {load} |")
+        table.append({"engine": key[0], "weights": key[1], "threads": key[2], "prefill_tok_s": d.get("prefill_tok_s"),
+                      "decode_tok_s": d.get("decode_tok_s"), "first_token": d.get("first_token"), "same_ids_as_native": same,
+                      "load_ms": d.get("load_ms")})
+    md.append("")
+
+    targets = []
+
+    def target(name, t, fig, a, b, need):
+        r = _r(a, b)
+        res = "NOT MEASURED" if r is None else "PASS" if r >= need else "MISS"
+        targets.append({"target": name, "threads": t, "figure": fig, "ratio": r, "result": res})
+
+    for t in threads:
+        for q, tq in (("q8", "q8"), ("f32", "fp32")):
+            s, j = rows.get(("seam wasm", q, t)), rows.get(("transformers.js", q, t))
+            for fig in ("decode", "prefill"):
+                target(f"seam wasm {q} ≥ {WASM_VS_TJS:g}× transformers.js {tq}", t, fig,
+                       (s or {}).get(f"{fig}_tok_s"), (j or {}).get(f"{fig}_tok_s"), WASM_VS_TJS)
+    for q in ("q8", "f32"):
+        s, n = rows.get(("seam wasm", q, 1)), rows.get(("seam native", q, 1))
+        for fig in ("decode", "prefill"):
+            target(f"seam wasm {q}, 1 thread ≥ {WASM_VS_NATIVE:.0%} of native {q}, 1 thread", 1, fig,
+                   (s or {}).get(f"{fig}_tok_s"), (n or {}).get(f"{fig}_tok_s"), WASM_VS_NATIVE)
+    md += ["| target | threads | figure | measured | result |", "| --- | --- | --- | --- | --- |"]
+    for x in targets:
+        meas = "—" if x["ratio"] is None else (f"{100 * x['ratio']:.0f}%" if "%" in x["target"] else f"{x['ratio']:.2f}×")
+        md.append(f"| {x['target']} | {x['threads']} | {x['figure']} | {meas} | {x['result']} |")
+    n = {k: sum(x["result"] == k for x in targets) for k in ("PASS", "MISS", "NOT MEASURED")}
+    md += ["", f"{n['PASS']} PASS, {n['MISS']} MISS, {n['NOT MEASURED']} not measured (reported either way; a MISS "
+           "does not fail the run).", ""]
+
+    # The correctness cross-check: f32 engines must pick native's first token.
+    nat = rows.get(("seam native", "f32", 1))
+    checks = []
+    if nat:
+        for key, d in sorted(rows.items(), key=lambda kv: str(kv[0])):
+            if key[1] == "f32" and key[0] != "seam native":
+                checks.append({"engine": key[0], "threads": key[2], "first_token": d.get("first_token"),
+                               "native": nat.get("first_token"), "ok": d.get("first_token") == nat.get("first_token")})
+    if checks:
+        ok = all(x["ok"] for x in checks)
+        md.append(f"- First-token cross-check (f32): native picks {nat.get('first_token')}; "
+                  + ", ".join(f"{x['engine']} t{x['threads']}: {x['first_token']}" for x in checks)
+                  + (" — all agree." if ok else " — **DISAGREE**."))
+    else:
+        md.append("- First-token cross-check (f32): not possible (native f32 or the f32 browser rows missing).")
+    q8 = [(k, d.get("first_token")) for k, d in rows.items() if k[1] == "q8"]
+    if q8:
+        md.append("- q8 first tokens (different quantisations, so agreement is not required): "
+                  + ", ".join(f"{k[0]} t{k[2]}: {v}" for k, v in sorted(q8, key=lambda x: str(x[0]))) + ".")
+    cores = b.get("hardware_concurrency") or m.get("nproc")
+    if cores and max(threads) >= cores:
+        md.append(f"- {max(threads)} threads on a machine Chromium sees {cores} logical cores on: the page's threads "
+                  "compete with the browser, the server and anything else running, so 2-thread figures are noisy.")
+    sq, sf = rows.get(("seam wasm", "q8", 1)), rows.get(("seam wasm", "f32", 1))
+    if sq and sf and sq.get("prefill_tok_s", 0) < sf.get("prefill_tok_s", 0):
+        md.append("- seam wasm q8 prefills slower than seam wasm f32: in the WebAssembly build the q8 matmul runs "
+                  "the scalar reference kernel (`src/kernels/quant.c` dispatches to SIMD only on x86 and ARM), "
+                  "while f32 has SIMD128 kernels (`src/kernels/kernels_wasm.c`).")
+    if m.get("loadavg_start"):
+        try:
+            busy = max(float(str(m["loadavg_start"]).split()[0]), float(str(m.get("loadavg_end", "0")).split()[0]))
+        except ValueError:
+            busy = 0.0
+        line = (f"Load average at the start / end of this section: {m['loadavg_start']} / {m.get('loadavg_end', '?')} "
+                f"(on {cores or '?'} logical cores)")
+        if cores and busy > 0.5 * cores:
+            md.append(f"- **Busy machine:** {line}. Other processes took CPU time from every engine at different moments, "
+                      "so single figures and the ratios built on them can be off by 2× either way; rerun on an idle "
+                      "machine before reading PASS or MISS into them.")
+        else:
+            md.append(f"- {line}.")
+    for x in c["errors"]:
+        md.append(f"- `{x.get('label')}` failed: {x.get('error')}")
+    for x in c["notes"]:
+        md.append(f"- {x}")
+    md.append("")
+    data = {"meta": m, "user_agent": b.get("user_agent"), "hardware_concurrency": cores, "rows": table,
+            "targets": targets, "first_token_check": checks, "errors": c["errors"], "notes": c["notes"],
+            "raw": {"browser": b.get("results", []), "native": {q: rows.get(("seam native", q, 1)) for q in ("q8", "f32")}}}
+    return md, data
+
+
+def append(raw, base):
+    """Adds the section to report.py's BASE.md (before "## Notes") and BASE.json."""
+    md, data = render(raw)
+    if md is None:
+        return
+    with open(base + ".md") as f:
+        text = f.read().split("\n")
+    at = text.index("## Notes") if "## Notes" in text else len(text)
+    with open(base + ".md", "w") as f:
+        f.write("\n".join(text[:at] + md + text[at:]))
+    try:
+        with open(base + ".json") as f:
+            j = json.load(f)
+    except (OSError, ValueError):
+        j = {}
+    j["browser"] = data
+    with open(base + ".json", "w") as f:
+        json.dump(j, f, indent=1)
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    md, data = render(sys.argv[1])
+    if md is None:
+        sys.exit("report_web: no web-*.json files in " + sys.argv[1])
+    with open(sys.argv[2] + ".md", "w") as f:
+        f.write("\n".join(["# seam browser benchmark", ""] + md))
+    with open(sys.argv[2] + ".json", "w") as f:
+        json.dump({"browser": data}, f, indent=1)
+    print(sys.argv[2] + ".md")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+// The in-page half of the browser bench (bench/web/browser_bench.mjs drives it): one engine,
+// one model, one thread count per page, so each page starts its wasm runtime fresh.
+//
+// Both engines get the same prompt ids, N greedy tokens (end-of-text ignored) and the same
+// clocks: prefill = prompt forward (+ picking the first token), decode = (N - 1) ÷ the time from
+// the first token to the last (N - 1 single-token forwards and N picks). A short warm-up
+// generation first, so the optimising compilers have run; best of `reps` afterwards.
+
+const now = () => performance.now();
+
+function summarise(runs, P, N) {
+  const best = (k) => Math.max(...runs.map((r) => r[k]));
+  return {
+    prefill_tok_s: best('prefill_tok_s'), decode_tok_s: best('decode_tok_s'),
+    runs, prompt_tokens: P, new_tokens: N, first_token: runs[0].ids[0],
+    ids_equal_across_runs: runs.every((r) => r.ids.join() === runs[0].ids.join()),
+  };
+}
+
+/** seam's WebAssembly build through build/web/seam.mjs. */
+export async function seamRun({ seamUrl, modelUrl, threads, ids, N, reps }) {
+  const seam = await import(seamUrl);
+  const t0 = now();
+  const model = await seam.load(modelUrl, { threads, cache: false });
+  const loadMs = now() - t0;
+  await model.generate(ids.slice(0, 16), { maxTokens: 4, greedy: true, ignoreEos: true });
+  const runs = [];
+  for (let r = 0; r < reps; r++) {
+    const g = await model.generate(ids, { maxTokens: N, greedy: true, ignoreEos: true });
+    // generate(): prefillMs is the prompt forward; decodeMs holds N picks and N - 1 forwards.
+    runs.push({ ids: g.ids, prefill_ms: g.prefillMs, decode_ms: g.decodeMs,
+      prefill_tok_s: ids.length / g.prefillMs * 1000, decode_tok_s: (g.ids.length - 1) / g.decodeMs * 1000 });
+  }
+  const info = model.info;
+  model.close();
+  return { engine: 'seam-wasm', threads: info.threads, simd: info.simd, weight_dtype: info.weightDtype,
+    weight_bytes: info.weightBytes, load_ms: loadMs, cross_origin_isolated: globalThis.crossOriginIsolated,
+    ...summarise(runs, ids.length, N) };
+}
+
+/** transformers.js (onnxruntime-web, wasm execution provider), everything from this origin. */
+export async function tjsRun({ tjsUrl, ortDir, modelRoot, modelId, dtype, threads, ids, N, reps }) {
+  const T = await import(tjsUrl);
+  const { env } = T;
+  env.allowRemoteModels = false;
+  env.allowLocalModels = true;
+  env.localModelPath = modelRoot;
+  env.useBrowserCache = false;
+  env.useWasmCache = false;
+  const onnx = env.backends.onnx;
+  // transformers.js's default ORT build (asyncify), from the local onnxruntime-web copy.
+  onnx.wasm.wasmPaths = { mjs: `${ortDir}ort-wasm-simd-threaded.asyncify.mjs`, wasm: `${ortDir}ort-wasm-simd-threaded.asyncify.wasm` };
+  onnx.wasm.numThreads = threads;
+  onnx.wasm.proxy = false;
+  const t0 = now();
+  const model = await T.AutoModelForCausalLM.from_pretrained(modelId, { dtype, device: 'wasm' });
+  const loadMs = now() - t0;
+
+  class Clock extends T.BaseStreamer {
+    constructor() { super(); this.times = []; this.ids = []; this.prompt = true; }
+    put(v) {
+      if (this.prompt) { this.prompt = false; return; } // generate() first puts the prompt
+      this.times.push(now());
+      this.ids.push(Number(v[0][0]));
+    }
+    end() {}
+  }
+  const gen = async (list, n) => {
+    const c = new Clock();
+    const input_ids = new T.Tensor('int64', BigInt64Array.from(list, BigInt), [1, list.length]);
+    const attention_mask = new T.Tensor('int64', new BigInt64Array(list.length).fill(1n), [1, list.length]);
+    const t = now();
+    await model.generate({ input_ids, attention_mask, max_new_tokens: n, min_new_tokens: n, do_sample: false, streamer: c });
+    return { t, c };
+  };
+  await gen(ids.slice(0, 16), 4);
+  const runs = [];
+  for (let r = 0; r < reps; r++) {
+    const { t, c } = await gen(ids, N);
+    const first = c.times[0], last = c.times[c.times.length - 1];
+    runs.push({ ids: c.ids, prefill_ms: first - t, decode_ms: last - first,
+      prefill_tok_s: ids.length / (first - t) * 1000, decode_tok_s: (c.ids.length - 1) / (last - first) * 1000 });
+  }
+  await model.dispose();
+  return { engine: 'transformers.js', version: T.env.version, ort_version: onnx.versions?.web ?? null, threads,
+    dtype, load_ms: loadMs, cross_origin_isolated: globalThis.crossOriginIsolated, ...summarise(runs, ids.length, N) };
+}
