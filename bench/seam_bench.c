@@ -263,7 +263,7 @@ typedef void (*op_fn)(ops_state *s);
 
 static void op_layernorm(ops_state *s) {
     const gpt2_layer *L = &s->m->layers[0];
-    seam_layernorm(s->x, L->ln1_w, L->ln1_b, s->m->cfg.info.layer_norm_epsilon, s->y, s->m->cfg.info.n_embd);
+    s->k->layernorm(s->x, L->ln1_w, L->ln1_b, s->m->cfg.info.layer_norm_epsilon, s->y, s->m->cfg.info.n_embd);
 }
 
 static void op_gelu(ops_state *s) {

@@ -107,7 +107,7 @@ static void norm_worker(void *arg, int ith, int nth) {
             const float *a = j->add + (size_t)r * C;
             for (int i = 0; i < C; i++) h[i] += a[i];
         }
-        seam_layernorm(h, j->w, j->b, eps, h, C);
+        j->c->k->layernorm(h, j->w, j->b, eps, h, C);
     }
 }
 

@@ -21,7 +21,8 @@ struct seam_context {
     seam_pool *pool; /* NULL when single-threaded */
     int n_threads;
     int n_ctx, max_batch;
-    float *kcache, *vcache; /* [local layer][C][n_ctx]: transposed per head (graph/ops.h) */
+    size_t kv_ld;           /* floats per cache row: n_ctx rounded up, never a multiple of 1024 */
+    float *kcache, *vcache; /* [local layer][C][kv_ld]: transposed per head (graph/ops.h) */
     float *xn;     /* [Tm, C] normed input of a sublayer */
     float *qkv;    /* [Tm, 3C] */
     float *att;    /* [Tm, C] attention output before projection */
@@ -65,8 +66,12 @@ seam_status seam_context_new(const seam_model *m, int n_ctx, int max_batch, seam
     c->max_batch = max_batch;
     size_t C = (size_t)in->n_embd, I = (size_t)in->n_inner, Tm = (size_t)max_batch;
     size_t layers = (size_t)(in->layer_end - in->layer_begin);
-    c->kcache = alloc_floats(layers * (size_t)n_ctx * C);
-    c->vcache = alloc_floats(layers * (size_t)n_ctx * C);
+    /* Rows 4 KiB apart would put the D rows one attention block reads into the same L1
+     * sets (GPT-2's 1024 positions are exactly that), so the stride is padded off it. */
+    c->kv_ld = ((size_t)n_ctx + 15) / 16 * 16;
+    if (c->kv_ld % 1024 == 0) c->kv_ld += 16;
+    c->kcache = alloc_floats(layers * c->kv_ld * C);
+    c->vcache = alloc_floats(layers * c->kv_ld * C);
     c->xn = alloc_floats(Tm * C);
     c->qkv = alloc_floats(Tm * 3 * C);
     c->att = alloc_floats(Tm * C);
@@ -174,12 +179,12 @@ static void attention_worker(void *arg, int ith, int nth) {
     const seam_model_info *in = &c->m->cfg.info;
     int C = in->n_embd, H = in->n_head, D = C / H, lo, hi;
     float *scores = c->scores + (size_t)ith * c->n_ctx;
-    size_t head = (size_t)D * (size_t)c->n_ctx;
+    size_t head = (size_t)D * c->kv_ld;
     seam_pool_chunk(j->T * H, 1, ith, nth, &lo, &hi);
     for (int p = lo; p < hi; p++) {
         int t = p / H, h = p % H;
         op_attend(c->k, c->qkv + (size_t)t * 3 * C + (size_t)h * D, j->kc + (size_t)h * head, j->vc + (size_t)h * head,
-                  (size_t)c->n_ctx, j->pos0 + t + 1, D, j->scale, NULL, scores, c->att + (size_t)t * C + (size_t)h * D);
+                  c->kv_ld, j->pos0 + t + 1, D, j->scale, NULL, scores, c->att + (size_t)t * C + (size_t)h * D);
     }
 }
 
@@ -187,10 +192,10 @@ static void attention_worker(void *arg, int ith, int nth) {
 static void attention(seam_context *c, int local_layer, int abs_layer, int T, int pos0) {
     const seam_model_info *in = &c->m->cfg.info;
     int C = in->n_embd, D = C / in->n_head;
-    float *kc = c->kcache + (size_t)local_layer * c->n_ctx * C;
-    float *vc = c->vcache + (size_t)local_layer * c->n_ctx * C;
-    op_transpose_heads(c->qkv + C, (size_t)3 * C, T, C, kc, (size_t)c->n_ctx, pos0);
-    op_transpose_heads(c->qkv + 2 * C, (size_t)3 * C, T, C, vc, (size_t)c->n_ctx, pos0);
+    float *kc = c->kcache + (size_t)local_layer * c->kv_ld * C;
+    float *vc = c->vcache + (size_t)local_layer * c->kv_ld * C;
+    op_transpose_heads(c->qkv + C, (size_t)3 * C, T, C, kc, c->kv_ld, pos0);
+    op_transpose_heads(c->qkv + 2 * C, (size_t)3 * C, T, C, vc, c->kv_ld, pos0);
     float scale = in->scale_attn_weights ? 1.0f / sqrtf((float)D) : 1.0f;
     if (in->scale_attn_by_inverse_layer_idx) scale /= (float)(abs_layer + 1);
     attention_job j = {c, kc, vc, T, pos0, scale};
@@ -205,14 +210,14 @@ static void layer_forward(seam_context *c, int l, float *hidden, int T, int pos0
     float eps = in->layer_norm_epsilon;
 
     for (int t = 0; t < T; t++)
-        seam_layernorm(hidden + (size_t)t * C, L->ln1_w, L->ln1_b, eps, c->xn + (size_t)t * C, C);
+        c->k->layernorm(hidden + (size_t)t * C, L->ln1_w, L->ln1_b, eps, c->xn + (size_t)t * C, C);
     matmul(c, c->xn, T, &L->attn_w, &L->attn_w_q, L->attn_b, c->qkv, 1);
     attention(c, l - in->layer_begin, l, T, pos0);
     matmul(c, c->att, T, &L->attn_proj_w, &L->attn_proj_w_q, L->attn_proj_b, c->tmp, 1);
     for (size_t i = 0; i < (size_t)T * C; i++) hidden[i] += c->tmp[i];
 
     for (int t = 0; t < T; t++)
-        seam_layernorm(hidden + (size_t)t * C, L->ln2_w, L->ln2_b, eps, c->xn + (size_t)t * C, C);
+        c->k->layernorm(hidden + (size_t)t * C, L->ln2_w, L->ln2_b, eps, c->xn + (size_t)t * C, C);
     matmul(c, c->xn, T, &L->fc_w, &L->fc_w_q, L->fc_b, c->mlp, 1);
     op_activation(c->pool, m->cfg.activation, c->mlp, (size_t)T * I);
     matmul(c, c->mlp, T, &L->fc_proj_w, &L->fc_proj_w_q, L->fc_proj_b, c->tmp, 1);
@@ -237,7 +242,7 @@ seam_status seam_final_norm(seam_context *c, float *hidden, int T, seam_error *e
     int C = in->n_embd;
     for (int t = 0; t < T; t++) {
         float *h = hidden + (size_t)t * C;
-        seam_layernorm(h, c->m->lnf_w, c->m->lnf_b, in->layer_norm_epsilon, h, C);
+        c->k->layernorm(h, c->m->lnf_w, c->m->lnf_b, in->layer_norm_epsilon, h, C);
     }
     return SEAM_OK;
 }

@@ -134,11 +134,6 @@ void op_transpose_heads(const float *rows, size_t ldr, int T, int C, float *dst,
 
 void op_attend(const seam_kernels *k, const float *q, const float *kt, const float *vt, size_t ld, int n, int D,
                float scale, const int32_t *mask, float *scores, float *out) {
-    memset(scores, 0, (size_t)n * sizeof(float));
-    for (int d = 0; d < D; d++) k->axpy(q[d] * scale, kt + (size_t)d * ld, scores, n);
-    if (mask)
-        for (int i = 0; i < n; i++)
-            if (!mask[i]) scores[i] = -INFINITY;
-    k->softmax(scores, n);
-    for (int d = 0; d < D; d++) out[d] = k->dot(scores, vt + (size_t)d * ld, n);
+    if (k->attend) k->attend(q, kt, vt, ld, n, D, scale, mask, scores, out);
+    else seam_attend_generic(k, q, kt, vt, ld, n, D, scale, mask, scores, out);
 }

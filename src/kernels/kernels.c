@@ -64,7 +64,7 @@ static void scalar_scale(float *y, float a, int n) {
 
 const seam_kernels seam_kernels_scalar = {
     "scalar", scalar_matmul_kn, scalar_matmul_nk, scalar_dot, scalar_axpy, scalar_scale, scalar_row_to_f32,
-    seam_activation_scalar, seam_softmax,
+    seam_activation_scalar, seam_softmax, seam_layernorm_scalar, NULL,
 };
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -121,7 +121,7 @@ const seam_kernels *seam_kernels_best(void) {
     return &seam_kernels_scalar;
 }
 
-void seam_layernorm(const float *x, const float *w, const float *b, float eps, float *y, int n) {
+void seam_layernorm_scalar(const float *x, const float *w, const float *b, float eps, float *y, int n) {
     /* Two passes in double: the mean is subtracted before squaring, as torch does, so
      * large offsets do not cancel catastrophically. */
     double mean = 0.0, var = 0.0;
@@ -171,4 +171,15 @@ void seam_softmax(float *x, int n) {
     for (int i = 0; i < n; i++) { x[i] = expf(x[i] - mx); sum += x[i]; }
     float inv = 1.0f / sum;
     for (int i = 0; i < n; i++) x[i] *= inv;
+}
+
+void seam_attend_generic(const seam_kernels *k, const float *q, const float *kt, const float *vt, size_t ld, int n,
+                         int D, float scale, const int32_t *mask, float *scores, float *out) {
+    memset(scores, 0, (size_t)n * sizeof(float));
+    for (int d = 0; d < D; d++) k->axpy(q[d] * scale, kt + (size_t)d * ld, scores, n);
+    if (mask)
+        for (int i = 0; i < n; i++)
+            if (!mask[i]) scores[i] = -INFINITY;
+    k->softmax(scores, n);
+    for (int d = 0; d < D; d++) out[d] = k->dot(scores, vt + (size_t)d * ld, n);
 }

@@ -27,6 +27,13 @@ typedef struct {
     /* In-place softmax of x[0..n), n >= 1 with at least one finite entry; -INFINITY entries
      * (masked keys) come out exactly 0. */
     void (*softmax)(float *x, int n);
+    /* y[0..n) = (x - mean) / sqrt(var + eps) * w + b, mean and variance summed in double. */
+    void (*layernorm)(const float *x, const float *w, const float *b, float eps, float *y, int n);
+    /* One attention row over transposed K and V (graph/ops.h, op_attend has the contract);
+     * NULL where the table has no fused version: op_attend then composes axpy, softmax and
+     * dot of the same table. */
+    void (*attend)(const float *q, const float *kt, const float *vt, size_t ld, int n, int D, float scale,
+                   const int32_t *mask, float *scores, float *out);
 } seam_kernels;
 
 extern const seam_kernels seam_kernels_scalar;
@@ -54,8 +61,10 @@ const seam_kernels *seam_kernels_best(void);
 /* A table by name, or NULL when unknown or not supported by this CPU. */
 const seam_kernels *seam_kernels_by_name(const char *name);
 
-/* Element-wise helpers shared by every ISA (not hot enough to need their own SIMD). */
-void seam_layernorm(const float *x, const float *w, const float *b, float eps, float *y, int n);
+/* The portable references of the layernorm and attend entries. */
+void seam_layernorm_scalar(const float *x, const float *w, const float *b, float eps, float *y, int n);
+void seam_attend_generic(const seam_kernels *k, const float *q, const float *kt, const float *vt, size_t ld, int n,
+                         int D, float scale, const int32_t *mask, float *scores, float *out);
 /* Dispatches to the best kernel table's activation (chosen once). */
 void seam_activation_apply(int activation, float *x, int n);
 /* The portable libm reference. */

@@ -278,8 +278,98 @@ static void avx2_softmax(float *x, int n) {
     for (int j = 0; body + j < n; j++) x[body + j] = tail[j] * _mm_cvtss_f32(_mm256_castps256_ps128(inv));
 }
 
+/* Same two passes in double as the scalar reference, and the same float expression for y
+ * (no FMA contraction), so results agree to the last bit or one ulp. */
+static void avx2_layernorm(const float *x, const float *w, const float *b, float eps, float *y, int n) {
+    int body = n / 8 * 8;
+    __m256d s0 = _mm256_setzero_pd(), s1 = s0;
+    for (int i = 0; i < body; i += 8) {
+        __m256 v = _mm256_loadu_ps(x + i);
+        s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
+        s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+    }
+    double lanes[4], sum = 0.0, var = 0.0;
+    _mm256_storeu_pd(lanes, _mm256_add_pd(s0, s1));
+    for (int j = 0; j < 4; j++) sum += lanes[j];
+    for (int i = body; i < n; i++) sum += x[i];
+    double mean = sum / n;
+    __m256d mu = _mm256_set1_pd(mean), v0 = _mm256_setzero_pd(), v1 = v0;
+    for (int i = 0; i < body; i += 8) {
+        __m256 v = _mm256_loadu_ps(x + i);
+        __m256d d0 = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(v)), mu);
+        __m256d d1 = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)), mu);
+        v0 = _mm256_fmadd_pd(d0, d0, v0);
+        v1 = _mm256_fmadd_pd(d1, d1, v1);
+    }
+    _mm256_storeu_pd(lanes, _mm256_add_pd(v0, v1));
+    for (int j = 0; j < 4; j++) var += lanes[j];
+    for (int i = body; i < n; i++) { double d = x[i] - mean; var += d * d; }
+    var /= n;
+    float invf = (float)(1.0 / sqrt(var + eps)), muf = (float)mean;
+    __m256 inv = _mm256_set1_ps(invf), muv = _mm256_set1_ps(muf);
+    for (int i = 0; i < body; i += 8) {
+        __m256 v = _mm256_mul_ps(_mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), muv), inv), _mm256_loadu_ps(w + i));
+        _mm256_storeu_ps(y + i, _mm256_add_ps(v, _mm256_loadu_ps(b + i)));
+    }
+    for (int i = body; i < n; i++) y[i] = (x[i] - muf) * invf * w[i] + b[i];
+}
+
+/* Attention row with the accumulators in registers: scores for 32 keys at a time (4 ymm
+ * over the D rows of K^T), then 4 output components at a time against V^T. Key tails go
+ * element by element. */
+static void avx2_attend(const float *q, const float *kt, const float *vt, size_t ld, int n, int D, float scale,
+                        const int32_t *mask, float *scores, float *out) {
+    int body = n / 32 * 32;
+    for (int i = 0; i < body; i += 32) {
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        for (int d = 0; d < D; d++) {
+            const float *row = kt + (size_t)d * ld + i;
+            __m256 qd = _mm256_set1_ps(q[d]);
+            a0 = _mm256_fmadd_ps(qd, _mm256_loadu_ps(row), a0);
+            a1 = _mm256_fmadd_ps(qd, _mm256_loadu_ps(row + 8), a1);
+            a2 = _mm256_fmadd_ps(qd, _mm256_loadu_ps(row + 16), a2);
+            a3 = _mm256_fmadd_ps(qd, _mm256_loadu_ps(row + 24), a3);
+        }
+        __m256 sc = _mm256_set1_ps(scale);
+        _mm256_storeu_ps(scores + i, _mm256_mul_ps(a0, sc));
+        _mm256_storeu_ps(scores + i + 8, _mm256_mul_ps(a1, sc));
+        _mm256_storeu_ps(scores + i + 16, _mm256_mul_ps(a2, sc));
+        _mm256_storeu_ps(scores + i + 24, _mm256_mul_ps(a3, sc));
+    }
+    for (int i = body; i < n; i++) {
+        float s = 0.0f;
+        for (int d = 0; d < D; d++) s += q[d] * kt[(size_t)d * ld + i];
+        scores[i] = s * scale;
+    }
+    if (mask)
+        for (int i = 0; i < n; i++)
+            if (!mask[i]) scores[i] = -INFINITY;
+    avx2_softmax(scores, n);
+    int d = 0, vb = n / 8 * 8;
+    for (; d + 4 <= D; d += 4) {
+        const float *r0 = vt + (size_t)d * ld;
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        for (int i = 0; i < vb; i += 8) {
+            __m256 p = _mm256_loadu_ps(scores + i);
+            a0 = _mm256_fmadd_ps(p, _mm256_loadu_ps(r0 + i), a0);
+            a1 = _mm256_fmadd_ps(p, _mm256_loadu_ps(r0 + ld + i), a1);
+            a2 = _mm256_fmadd_ps(p, _mm256_loadu_ps(r0 + 2 * ld + i), a2);
+            a3 = _mm256_fmadd_ps(p, _mm256_loadu_ps(r0 + 3 * ld + i), a3);
+        }
+        float s0 = hsum8(a0), s1 = hsum8(a1), s2 = hsum8(a2), s3 = hsum8(a3);
+        for (int i = vb; i < n; i++) {
+            s0 += scores[i] * r0[i];
+            s1 += scores[i] * r0[ld + i];
+            s2 += scores[i] * r0[2 * ld + i];
+            s3 += scores[i] * r0[3 * ld + i];
+        }
+        out[d] = s0; out[d + 1] = s1; out[d + 2] = s2; out[d + 3] = s3;
+    }
+    for (; d < D; d++) out[d] = avx2_dot(scores, vt + (size_t)d * ld, n);
+}
+
 const seam_kernels seam_kernels_avx2 = {
     "avx2", avx2_matmul_kn, avx2_matmul_nk, avx2_dot, avx2_axpy, avx2_scale, avx2_row_to_f32,
-    avx2_activation, avx2_softmax,
+    avx2_activation, avx2_softmax, avx2_layernorm, avx2_attend,
 };
 #endif

@@ -120,33 +120,30 @@ AI void nk_tile(const float *x, int TB, const void *W, int K, size_t N, seam_dty
 #ifndef NK_GEMM_MIN_T
 #define NK_GEMM_MIN_T 8
 #endif
+/* 4 W rows at a time against every row of x, 4 x rows per tile: each slice of W is read
+ * from memory once and stays in L1 while all of x (a few KiB at these T) passes it. */
+AI void nk_rows_of_w(const float *x, int T, const void *W, int K, size_t N, seam_dtype dt, float *y, int n, int NB) {
+    for (int t = 0; t < T; t += 4) {
+        const float *xr = x + (size_t)t * K;
+        float *yr = y + (size_t)t * N;
+        switch (T - t < 4 ? T - t : 4) {
+        case 4: nk_tile(xr, 4, W, K, N, dt, yr, n, NB); break;
+        case 3: nk_tile(xr, 3, W, K, N, dt, yr, n, NB); break;
+        case 2: nk_tile(xr, 2, W, K, N, dt, yr, n, NB); break;
+        default: nk_tile(xr, 1, W, K, N, dt, yr, n, NB); break;
+        }
+    }
+}
+
 AI void nk_dtype(const float *x, int T, const seam_mat *Wm, float *y, int n0, int n1, seam_dtype dt) {
     int K = Wm->cols;
     size_t N = (size_t)Wm->rows;
-    /* Packing transposes W, which pays off once a panel is reused by a few row tiles. */
+    /* Packing transposes W, 32 rows at a time: with W coming from memory that is 32 streams
+     * at once, which pays off only once each panel serves many row tiles. */
     if (T >= NK_GEMM_MIN_T) { gemm_run(gemm_tiles, x, T, Wm->data, dt, 1, K, N, NULL, y, n0, n1); return; }
-    for (int t = 0; t < T; t += 4) {
-        int tb = T - t < 4 ? T - t : 4;
-        const float *xr = x + (size_t)t * K;
-        float *yr = y + (size_t)t * N;
-        int n = n0;
-        for (; n + 4 <= n1; n += 4) {
-            switch (tb) {
-            case 4: nk_tile(xr, 4, Wm->data, K, N, dt, yr, n, 4); break;
-            case 3: nk_tile(xr, 3, Wm->data, K, N, dt, yr, n, 4); break;
-            case 2: nk_tile(xr, 2, Wm->data, K, N, dt, yr, n, 4); break;
-            default: nk_tile(xr, 1, Wm->data, K, N, dt, yr, n, 4); break;
-            }
-        }
-        for (; n < n1; n++) {
-            switch (tb) {
-            case 4: nk_tile(xr, 4, Wm->data, K, N, dt, yr, n, 1); break;
-            case 3: nk_tile(xr, 3, Wm->data, K, N, dt, yr, n, 1); break;
-            case 2: nk_tile(xr, 2, Wm->data, K, N, dt, yr, n, 1); break;
-            default: nk_tile(xr, 1, Wm->data, K, N, dt, yr, n, 1); break;
-            }
-        }
-    }
+    int n = n0;
+    for (; n + 4 <= n1; n += 4) nk_rows_of_w(x, T, Wm->data, K, N, dt, y, n, 4);
+    for (; n < n1; n++) nk_rows_of_w(x, T, Wm->data, K, N, dt, y, n, 1);
 }
 
 static void avx512_matmul_nk(const float *x, int T, const seam_mat *W, float *y, int n0, int n1) {
@@ -272,8 +269,89 @@ static void avx512_softmax(float *x, int n) {
     }
 }
 
+/* Same two passes in double as the scalar reference, and the same float expression for y
+ * (no FMA contraction), so results agree to the last bit or one ulp. */
+static void avx512_layernorm(const float *x, const float *w, const float *b, float eps, float *y, int n) {
+    __m512d s0 = _mm512_setzero_pd(), s1 = s0;
+    for (int i = 0; i < n; i += 16) {
+        __mmask16 m = n - i >= 16 ? 0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        __m512 v = _mm512_maskz_loadu_ps(m, x + i);
+        s0 = _mm512_add_pd(s0, _mm512_cvtps_pd(_mm512_castps512_ps256(v)));
+        s1 = _mm512_add_pd(s1, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))));
+    }
+    double mean = _mm512_reduce_add_pd(_mm512_add_pd(s0, s1)) / n;
+    __m512d mu = _mm512_set1_pd(mean), v0 = _mm512_setzero_pd(), v1 = v0;
+    for (int i = 0; i < n; i += 16) {
+        __mmask16 m = n - i >= 16 ? 0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        __m512 v = _mm512_maskz_loadu_ps(m, x + i);
+        __m512d d0 = _mm512_maskz_sub_pd((__mmask8)m, _mm512_cvtps_pd(_mm512_castps512_ps256(v)), mu);
+        __m512d d1 = _mm512_maskz_sub_pd((__mmask8)(m >> 8),
+                                         _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))), mu);
+        v0 = _mm512_fmadd_pd(d0, d0, v0);
+        v1 = _mm512_fmadd_pd(d1, d1, v1);
+    }
+    double var = _mm512_reduce_add_pd(_mm512_add_pd(v0, v1)) / n;
+    __m512 inv = _mm512_set1_ps((float)(1.0 / sqrt(var + eps))), muf = _mm512_set1_ps((float)mean);
+    for (int i = 0; i < n; i += 16) {
+        __mmask16 m = n - i >= 16 ? 0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        __m512 v = _mm512_mul_ps(_mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i), muf), inv),
+                                 _mm512_maskz_loadu_ps(m, w + i));
+        _mm512_mask_storeu_ps(y + i, m, _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, b + i)));
+    }
+}
+
+/* Attention row with everything in registers: scores for 64 keys at a time (4 zmm
+ * accumulators over the D rows of K^T), then 4 output components at a time (each load of
+ * the probabilities feeds 4 rows of V^T). */
+static void avx512_attend(const float *q, const float *kt, const float *vt, size_t ld, int n, int D, float scale,
+                          const int32_t *mask, float *scores, float *out) {
+    for (int i = 0; i < n; i += 64) {
+        __mmask16 m[4];
+        for (int j = 0; j < 4; j++) {
+            int left = n - i - 16 * j;
+            m[j] = left >= 16 ? 0xFFFF : left <= 0 ? 0 : (__mmask16)((1u << left) - 1);
+        }
+        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        for (int d = 0; d < D; d++) {
+            const float *row = kt + (size_t)d * ld + i;
+            __m512 qd = _mm512_set1_ps(q[d]);
+            a0 = _mm512_fmadd_ps(qd, _mm512_maskz_loadu_ps(m[0], row), a0);
+            a1 = _mm512_fmadd_ps(qd, _mm512_maskz_loadu_ps(m[1], row + 16), a1);
+            a2 = _mm512_fmadd_ps(qd, _mm512_maskz_loadu_ps(m[2], row + 32), a2);
+            a3 = _mm512_fmadd_ps(qd, _mm512_maskz_loadu_ps(m[3], row + 48), a3);
+        }
+        __m512 sc = _mm512_set1_ps(scale);
+        _mm512_mask_storeu_ps(scores + i, m[0], _mm512_mul_ps(a0, sc));
+        _mm512_mask_storeu_ps(scores + i + 16, m[1], _mm512_mul_ps(a1, sc));
+        _mm512_mask_storeu_ps(scores + i + 32, m[2], _mm512_mul_ps(a2, sc));
+        _mm512_mask_storeu_ps(scores + i + 48, m[3], _mm512_mul_ps(a3, sc));
+    }
+    if (mask)
+        for (int i = 0; i < n; i++)
+            if (!mask[i]) scores[i] = -INFINITY;
+    avx512_softmax(scores, n);
+    int d = 0;
+    for (; d + 4 <= D; d += 4) {
+        const float *r0 = vt + (size_t)d * ld;
+        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        for (int i = 0; i < n; i += 16) {
+            __mmask16 m = n - i >= 16 ? 0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+            __m512 p = _mm512_maskz_loadu_ps(m, scores + i);
+            a0 = _mm512_fmadd_ps(p, _mm512_maskz_loadu_ps(m, r0 + i), a0);
+            a1 = _mm512_fmadd_ps(p, _mm512_maskz_loadu_ps(m, r0 + ld + i), a1);
+            a2 = _mm512_fmadd_ps(p, _mm512_maskz_loadu_ps(m, r0 + 2 * ld + i), a2);
+            a3 = _mm512_fmadd_ps(p, _mm512_maskz_loadu_ps(m, r0 + 3 * ld + i), a3);
+        }
+        out[d] = _mm512_reduce_add_ps(a0);
+        out[d + 1] = _mm512_reduce_add_ps(a1);
+        out[d + 2] = _mm512_reduce_add_ps(a2);
+        out[d + 3] = _mm512_reduce_add_ps(a3);
+    }
+    for (; d < D; d++) out[d] = avx512_dot(scores, vt + (size_t)d * ld, n);
+}
+
 const seam_kernels seam_kernels_avx512 = {
     "avx512", avx512_matmul_kn, avx512_matmul_nk, avx512_dot, avx512_axpy, avx512_scale, avx512_row_to_f32,
-    avx512_activation, avx512_softmax,
+    avx512_activation, avx512_softmax, avx512_layernorm, avx512_attend,
 };
 #endif

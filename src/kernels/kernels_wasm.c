@@ -221,6 +221,6 @@ static void wasm_row_to_f32(const seam_mat *W, int r, float *out) {
 
 const seam_kernels seam_kernels_wasm = {
     "wasm", wasm_matmul_kn, wasm_matmul_nk, wasm_dot, wasm_axpy, wasm_scale, wasm_row_to_f32,
-    seam_activation_scalar, seam_softmax,
+    seam_activation_scalar, seam_softmax, seam_layernorm_scalar, NULL,
 };
 #endif

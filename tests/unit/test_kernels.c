@@ -156,7 +156,7 @@ TEST(test_kernels_activation_matches_libm) {
 
 TEST(test_kernels_layernorm_and_softmax) {
     float x[5] = {1, 2, 3, 4, 100}, w[5] = {1, 1, 1, 1, 1}, b[5] = {0}, y[5];
-    seam_layernorm(x, w, b, 1e-5f, y, 5);
+    seam_layernorm_scalar(x, w, b, 1e-5f, y, 5);
     double mean = 0;
     for (int i = 0; i < 5; i++) mean += y[i];
     CHECK(fabs(mean) < 1e-5);
@@ -182,4 +182,45 @@ TEST(test_kernels_softmax_matches_scalar) {
             }
         }
     }
+}
+
+TEST(test_kernels_layernorm_matches_scalar) {
+    int ns = n_simd();
+    float x[203], w[203], b[203], ref[203], got[203];
+    for (int i = 0; i < 203; i++) { x[i] = frand() * 4.0f + 3.0f; w[i] = frand(); b[i] = frand(); }
+    for (int n = 1; n <= 203; n += (n < 40 ? 1 : 27))
+        for (int s = 0; s < ns; s++) {
+            got[n - 1 < 202 ? n : 202] = 777.0f;
+            seam_layernorm_scalar(x, w, b, 1e-5f, ref, n);
+            simd_tables[s]->layernorm(x, w, b, 1e-5f, got, n);
+            CHECKF(max_rel(got, ref, (size_t)n) < 1e-6, "%s layernorm n %d: %g", simd_tables[s]->name, n, max_rel(got, ref, (size_t)n));
+            if (n < 203) CHECKF(got[n] == 777.0f || n == 202, "%s layernorm n %d wrote past the end", simd_tables[s]->name, n);
+        }
+}
+
+/* The fused attention rows against the composition of scalar axpy, softmax and dot, over
+ * key counts and head sizes with tails, a padded row stride, and masked keys. */
+TEST(test_kernels_attend_matches_generic) {
+    enum { LD = 150, DMAX = 67 };
+    static float kt[DMAX * LD], vt[DMAX * LD];
+    float q[DMAX], ref[DMAX], got[DMAX], sc[LD];
+    int32_t mask[LD];
+    for (int i = 0; i < DMAX * LD; i++) { kt[i] = frand(); vt[i] = frand(); }
+    for (int i = 0; i < DMAX; i++) q[i] = frand();
+    for (int i = 0; i < LD; i++) mask[i] = i % 5 != 3;
+    const int Ds[] = {1, 3, 16, 64, 67}, ns_keys[] = {1, 2, 7, 31, 32, 33, 64, 65, 129, 150};
+    int ns = n_simd();
+    for (size_t di = 0; di < sizeof Ds / sizeof *Ds; di++)
+        for (size_t ni = 0; ni < sizeof ns_keys / sizeof *ns_keys; ni++)
+            for (int masked = 0; masked < 2; masked++)
+                for (int s = 0; s < ns; s++) {
+                    const seam_kernels *k = simd_tables[s];
+                    int D = Ds[di], n = ns_keys[ni];
+                    if (!k->attend) continue;
+                    const int32_t *mk = masked && n > 1 ? mask : NULL;
+                    seam_attend_generic(&seam_kernels_scalar, q, kt, vt, LD, n, D, 0.3f, mk, sc, ref);
+                    k->attend(q, kt, vt, LD, n, D, 0.3f, mk, sc, got);
+                    double e = max_rel(got, ref, (size_t)D);
+                    CHECKF(e < 1e-5, "%s attend D %d n %d mask %d: %g", k->name, D, n, masked, e);
+                }
 }
