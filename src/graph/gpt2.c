@@ -21,7 +21,8 @@ struct seam_context {
     seam_pool *pool; /* NULL when single-threaded */
     int n_threads;
     int n_ctx, max_batch;
-    float *kcache, *vcache; /* [local layer][n_ctx][C] */
+    int layer_begin, layer_end; /* the layers this context caches and may run */
+    float *kcache, *vcache; /* [layer - layer_begin][n_ctx][C] */
     float *xn;     /* [Tm, C] normed input of a sublayer */
     float *qkv;    /* [Tm, 3C] */
     float *att;    /* [Tm, C] attention output before projection */
@@ -49,9 +50,19 @@ void seam_context_free(seam_context *c) {
 }
 
 seam_status seam_context_new(const seam_model *m, int n_ctx, int max_batch, seam_context **out, seam_error *err) {
+    return seam_context_new_layers(m, m->cfg.info.layer_begin, m->cfg.info.layer_end, n_ctx, max_batch, out, err);
+}
+
+/* The KV cache is most of a context's memory (GPT-2 small, 1024 positions: 6 MiB per
+ * layer), so a split session on a whole model caches only the layers it runs. */
+seam_status seam_context_new_layers(const seam_model *m, int layer_a, int layer_b, int n_ctx, int max_batch,
+                                    seam_context **out, seam_error *err) {
     *out = NULL;
     const seam_model_info *in = &m->cfg.info;
     if (n_ctx < 0 || max_batch < 0) return seam_fail(err, SEAM_ERR_ARG, "context size and batch must not be negative");
+    if (layer_a < in->layer_begin || layer_b > in->layer_end || layer_a > layer_b)
+        return seam_fail(err, SEAM_ERR_RANGE, "context layers [%d, %d) are outside the [%d, %d) this model holds", layer_a,
+                         layer_b, in->layer_begin, in->layer_end);
     if (n_ctx == 0) n_ctx = in->n_positions;
     if (n_ctx > in->n_positions)
         return seam_fail(err, SEAM_ERR_RANGE, "context of %d positions exceeds the model's n_positions %d", n_ctx,
@@ -63,8 +74,10 @@ seam_status seam_context_new(const seam_model *m, int n_ctx, int max_batch, seam
     c->k = seam_kernels_best();
     c->n_ctx = n_ctx;
     c->max_batch = max_batch;
+    c->layer_begin = layer_a;
+    c->layer_end = layer_b;
     size_t C = (size_t)in->n_embd, I = (size_t)in->n_inner, Tm = (size_t)max_batch;
-    size_t layers = (size_t)(in->layer_end - in->layer_begin);
+    size_t layers = (size_t)(layer_b - layer_a);
     c->kcache = alloc_floats(layers * (size_t)n_ctx * C);
     c->vcache = alloc_floats(layers * (size_t)n_ctx * C);
     c->xn = alloc_floats(Tm * C);
@@ -114,6 +127,10 @@ seam_status seam_context_set_threads(seam_context *c, int n_threads, seam_error 
 int seam_context_threads(const seam_context *c) { return c->n_threads; }
 
 int seam_context_n_ctx(const seam_context *c) { return c->n_ctx; }
+
+size_t seam_context_kv_bytes(const seam_context *c) {
+    return 2 * (size_t)(c->layer_end - c->layer_begin) * (size_t)c->n_ctx * (size_t)c->m->cfg.info.n_embd * sizeof(float);
+}
 
 static seam_status check_rows(const seam_context *c, int T, int pos0, seam_error *err) {
     if (T < 1) return seam_fail(err, SEAM_ERR_ARG, "need at least one token (got %d)", T);
@@ -213,7 +230,7 @@ static void layer_forward(seam_context *c, int l, float *hidden, int T, int pos0
     for (int t = 0; t < T; t++)
         seam_layernorm(hidden + (size_t)t * C, L->ln1_w, L->ln1_b, eps, c->xn + (size_t)t * C, C);
     matmul(c, c->xn, T, &L->attn_w, &L->attn_w_q, L->attn_b, c->qkv, 1);
-    attention(c, l - in->layer_begin, l, T, pos0);
+    attention(c, l - c->layer_begin, l, T, pos0);
     matmul(c, c->att, T, &L->attn_proj_w, &L->attn_proj_w_q, L->attn_proj_b, c->tmp, 1);
     for (size_t i = 0; i < (size_t)T * C; i++) hidden[i] += c->tmp[i];
 
@@ -232,6 +249,9 @@ seam_status seam_run_layers(seam_context *c, int a, int b, float *hidden, int T,
     if (a < in->layer_begin || b > in->layer_end || a > b)
         return seam_fail(err, SEAM_ERR_RANGE, "layers [%d, %d) are outside the [%d, %d) this model holds", a, b,
                          in->layer_begin, in->layer_end);
+    if (a < b && (a < c->layer_begin || b > c->layer_end))
+        return seam_fail(err, SEAM_ERR_RANGE, "layers [%d, %d) are outside the [%d, %d) this context caches", a, b,
+                         c->layer_begin, c->layer_end);
     for (int l = a; l < b; l++) layer_forward(c, l, hidden, T, pos0);
     return SEAM_OK;
 }
