@@ -54,13 +54,15 @@ def collect(run_dir):
     except (OSError, ValueError) as e:
         out["notes"].append(f"params.json unreadable: {e}")
     out["notes"] += [l for l in _read(os.path.join(run_dir, "notes.txt")).splitlines() if l.strip()]
-    local_ids = _read(os.path.join(run_dir, "local-0.out")).strip()
-    ms = []
+    local_ids = next((x for x in (_read(p).strip() for p in sorted(glob.glob(os.path.join(run_dir, "local-*.out")))) if x), "")
+    by_rep = {}
     for p in sorted(glob.glob(os.path.join(run_dir, "local-*.err"))):
         m = LOCAL_RE.search(_read(p))
-        if m and int(m.group(1)) > 1:
-            ms.append(1e3 * float(m.group(2)) / (int(m.group(1)) - 1))  # n tokens = n - 1 decode forwards
-    out["local"] = {"ms_per_token_runs": ms, "ms_per_token": statistics.median(ms) if ms else None, "ids": local_ids}
+        if m and int(m.group(1)) > 1:  # n tokens = n - 1 decode forwards
+            by_rep[int(os.path.basename(p)[6:-4])] = 1e3 * float(m.group(2)) / (int(m.group(1)) - 1)
+    ms = [by_rep[r] for r in sorted(by_rep)]
+    out["local"] = {"ms_per_token_runs": ms, "ms_per_token_by_rep": {str(r): v for r, v in by_rep.items()},
+                    "ms_per_token": statistics.median(ms) if ms else None, "ids": local_ids}
     for p in sorted(glob.glob(os.path.join(run_dir, "runs", "*.err"))):
         k, mode, act, rep = os.path.basename(p)[:-4].split("-")
         st = parse_edge(_read(p))
@@ -96,12 +98,19 @@ def summarise(d):
     C = d["params"].get("n_embd", 768)
     s = {"latency": [], "bytes": [], "sweep": []}
     k_lat = d["params"].get("latency_k", 6)
+    by_rep = d["local"].get("ms_per_token_by_rep", {})
     for mode in ("tail", "head"):
         r = _median_run(runs, k_lat, mode, "f32")
         if r:
-            s["latency"].append({"k": k_lat, "mode": mode, "reps": r["reps"], "local_ms": local, "split_ms": r["ms_per_token"],
-                                 "added_ms": r["ms_per_token"] - local if local else None, "edge_ms": r["edge_ms"],
-                                 "server_ms": r["server_ms"], "net_ms": r["net_ms"]})
+            # Added latency from pairs run back to back (split rep i minus local rep i), whose
+            # median is steadier on a busy machine than the difference of two medians.
+            pairs = [x["ms_per_token"] - by_rep[str(x["rep"])] for x in runs if x["k"] == k_lat and x["mode"] == mode
+                     and x["act"] == "f32" and "error" not in x and str(x["rep"]) in by_rep]
+            s["latency"].append({"k": k_lat, "mode": mode, "reps": r["reps"], "pairs": len(pairs), "local_ms": local,
+                                 "split_ms": r["ms_per_token"],
+                                 "added_ms": statistics.median(pairs) if pairs else (r["ms_per_token"] - local if local else None),
+                                 "added_ms_pairs": pairs, "edge_ms": r["edge_ms"], "server_ms": r["server_ms"],
+                                 "net_ms": r["net_ms"]})
     for act in ("f32", "f16", "q8"):
         for mode in ("tail", "head"):
             r = _median_run(runs, k_lat, mode, act)
@@ -116,7 +125,7 @@ def summarise(d):
         row = {"k": k}
         for mode in ("tail", "head"):
             r = _median_run(runs, k, mode, "f32")
-            row[mode] = None if not r else {"tok_s": 1e3 / r["ms_per_token"], "ms": r["ms_per_token"],
+            row[mode] = None if not r else {"tok_s": 1e3 / r["ms_per_token"], "ms": r["ms_per_token"], "net_ms": r["net_ms"],
                                             "same_ids_as_local": r.get("same_ids_as_local")}
         s["sweep"].append(row)
     s["local_tok_s"] = 1e3 / local if local else None
@@ -155,11 +164,18 @@ def section(d):
            f"{len(d['local'].get('ms_per_token_runs', []))} runs).", ""]
     if s["latency"]:
         md += [f"### Added latency per token (split at k = {s['latency'][0]['k']}, f32 activations)", "",
-               "| mode | local (ms) | split (ms) | added (ms) | edge compute | server compute | network + HTTP | runs |",
+               "Local and split runs alternate; *added* is the median over those pairs of (split − local) ms per token, "
+               "the other columns are medians. The split time divides into the edge's compute, the server's compute "
+               "(its `X-Seam-Server-Ms`) and the rest: loopback, HTTP, wire encoding and decoding. The two sides "
+               "compute the same blocks and head as one local run, so that last column is what splitting itself "
+               "costs per token; the paired difference adds whatever else the machine was doing (on a busy host it "
+               "can come out negative).", "",
+               "| mode | local (ms) | split (ms) | added (ms) | pairs (ms) | edge compute | server compute | network + HTTP |",
                "| --- | --- | --- | --- | --- | --- | --- | --- |"]
         for r in s["latency"]:
+            pairs = ", ".join(f"{x:+.1f}" for x in r.get("added_ms_pairs", [])) or "—"
             md.append(f"| {r['mode']} | {_f(r['local_ms'], 2)} | {_f(r['split_ms'], 2)} | {_f(r['added_ms'], 2)} | "
-                      f"{_f(r['edge_ms'], 2)} | {_f(r['server_ms'], 2)} | {_f(r['net_ms'], 2)} | {r['reps']} |")
+                      f"{pairs} | {_f(r['edge_ms'], 2)} | {_f(r['server_ms'], 2)} | {_f(r['net_ms'], 2)} |")
         md.append("")
     if s["bytes"]:
         C = p.get("n_embd", 768)
@@ -178,12 +194,14 @@ def section(d):
         md += ["### Tokens/s by split point (f32 activations)", "",
                f"Local: {_f(loc)} tok/s. k = 0 in tail mode: the server only embeds; k = {p.get('n_layer', 12)} in head "
                "mode: the server only runs the head.", "",
-               "| k | tail (tok/s) | tail ÷ local | head (tok/s) | head ÷ local | f32 ids = local |", "| --- | --- | --- | --- | --- | --- |"]
+               "| k | tail (tok/s) | tail ÷ local | tail network + HTTP (ms/token) | head (tok/s) | head ÷ local "
+               "| head network + HTTP (ms/token) | f32 ids = local |", "|" + " --- |" * 8]
         for r in s["sweep"]:
             cells, same = [str(r["k"])], []
             for mode in ("tail", "head"):
                 x = r[mode]
-                cells += [_f(x["tok_s"]) if x else "—", f"{x['tok_s'] / loc:.2f}×" if x and loc else "—"]
+                cells += [_f(x["tok_s"]) if x else "—", f"{x['tok_s'] / loc:.2f}×" if x and loc else "—",
+                          _f(x["net_ms"], 2) if x else "—"]
                 if x:
                     same.append(x["same_ids_as_local"])
             cells.append("yes" if same and all(same) else ("**no**" if same else "—"))

@@ -13,7 +13,7 @@
 #   BENCH_SPLIT_TOKENS [32]      tokens generated per run (the first comes with the prompt)
 #   BENCH_SPLIT_K [0 .. n_layer] split points run in tail mode
 #   BENCH_SPLIT_BOTH_K ["1 6 11"]  split points also run in head mode
-#   BENCH_SPLIT_REPS [3]         repetitions of the local run and of k = 6 in both modes
+#   BENCH_SPLIT_REPS [3]         repetitions of the local run and of k = 6 in both modes (interleaved)
 #   BENCH_SPLIT_VERIFY_QUANT [1] check the q8/q4 cells of the shard table with seam split (~1 min)
 #   BENCH_SPLIT_BUDGET [480]     seconds after which the remaining edge runs are skipped (with a note)
 set -uo pipefail
@@ -102,11 +102,11 @@ fi
 
 # ------------------------------------------------------------------ local baseline
 
-for r in $(seq 0 $((REPS - 1))); do
-    say "local seam generate ($r)"
+local_run() { # local_run REP: seam generate, same prompt, tokens and threads as the edge runs
+    say "local seam generate #$1"
     timeout 300 "$SEAM" generate -m "$G32" --ids "$IDS" -n "$NTOK" --greedy --ignore-eos --print-ids --stats -t "$THREADS" \
-        > "$T/local-$r.out" 2> "$T/local-$r.err" || note "local seam generate failed: $(tail -n 1 "$T/local-$r.err")"
-done
+        > "$T/local-$1.out" 2> "$T/local-$1.err" || note "local seam generate failed: $(tail -n 1 "$T/local-$1.err")"
+}
 
 # ------------------------------------------------------------------ server and edge runs
 
@@ -133,12 +133,17 @@ edge() { # edge K MODE ACT REP
         say "edge k=$1 $2 $3 failed: $(tail -n 1 "$T/runs/$tag.err")"
 }
 
+LOCAL_DONE=0
 for k in ${BENCH_SPLIT_K:-$(seq 0 "$L")}; do
-    edge "$k" tail f32 0
-    case " $BOTH_K " in *" $k "*) edge "$k" head f32 0 ;; esac
     if [ "$k" = "$LAT_K" ]; then
-        for r in $(seq 1 $((REPS - 1))); do edge "$k" tail f32 "$r"; edge "$k" head f32 "$r"; done
+        # Local and split runs interleaved: on a shared machine the load drifts over minutes, and
+        # the added latency is taken from these pairs (split run r minus local run r).
+        for r in $(seq 0 $((REPS - 1))); do local_run "$r"; edge "$k" tail f32 "$r"; edge "$k" head f32 "$r"; done
+        LOCAL_DONE=1
         for act in f16 q8; do edge "$k" tail "$act" 0; edge "$k" head "$act" 0; done
+    else
+        edge "$k" tail f32 0
+        case " $BOTH_K " in *" $k "*) edge "$k" head f32 0 ;; esac
     fi
     # This k's shards are done with (no later run asks for the same range; the server rebuilds
     # a missing one anyway): keeps the disk use to one range instead of ~8 GB for all of them.
@@ -146,6 +151,7 @@ for k in ${BENCH_SPLIT_K:-$(seq 0 "$L")}; do
 done
 kill "$SPID" 2> /dev/null && wait "$SPID" 2> /dev/null
 SPID=
+if [ "$LOCAL_DONE" = 0 ]; then for r in $(seq 0 $((REPS - 1))); do local_run "$r"; done; fi
 params
 say "done in $(($(date +%s) - START)) s"
 finish
