@@ -104,7 +104,7 @@ fi
 
 local_run() { # local_run REP: seam generate, same prompt, tokens and threads as the edge runs
     say "local seam generate #$1"
-    timeout 300 "$SEAM" generate -m "$G32" --ids "$IDS" -n "$NTOK" --greedy --ignore-eos --print-ids --stats -t "$THREADS" \
+    timeout 120 "$SEAM" generate -m "$G32" --ids "$IDS" -n "$NTOK" --greedy --ignore-eos --print-ids --stats -t "$THREADS" \
         > "$T/local-$1.out" 2> "$T/local-$1.err" || note "local seam generate failed: $(tail -n 1 "$T/local-$1.err")"
 }
 
@@ -128,7 +128,7 @@ edge() { # edge K MODE ACT REP
         return
     fi
     say "edge k=$1 $2 $3${4:+ #$4}"
-    timeout 300 "$SEAM" edge -s "$URL" --split "$1" --mode "$2" --activation "$3" --ids "$IDS" -n "$NTOK" --greedy \
+    timeout 120 "$SEAM" edge -s "$URL" --split "$1" --mode "$2" --activation "$3" --ids "$IDS" -n "$NTOK" --greedy \
         --ignore-eos --print-ids --stats -t "$THREADS" -q --cache-dir "$T/ecache" > "$T/runs/$tag.out" 2> "$T/runs/$tag.err" ||
         say "edge k=$1 $2 $3 failed: $(tail -n 1 "$T/runs/$tag.err")"
 }
