@@ -360,6 +360,10 @@ if [ -z "${BENCH_NO_WEB:-}" ]; then
 fi
 # --- end browser section ---
 
+# ---- split inference (issue 5): bench/split_bench.sh writes $RAW/split.json, bench/report_split.py renders it
+run_step split env BUILD="$BUILD" WORK="$WORK" SEAM_FIXTURES="$FIX" BENCH_PYTHON="$PY" bash bench/split_bench.sh
+# ---- end split inference
+
 # ------------------------------------------------------------------ report
 
 ELAPSED=$(($(date +%s) - START))

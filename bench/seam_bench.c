@@ -246,9 +246,12 @@ static void att_worker(void *arg, int ith, int nth) {
     int D = j->C / j->H, lo, hi;
     size_t head = (size_t)D * (size_t)j->n_ctx;
     seam_pool_chunk(j->H, 1, ith, nth, &lo, &hi);
-    for (int h = lo; h < hi; h++)
-        op_attend(j->k, j->q + (size_t)h * D, j->kc + (size_t)h * head, j->vc + (size_t)h * head, (size_t)j->n_ctx,
-                  j->n_keys, D, j->scale, NULL, j->scores + (size_t)ith * j->n_ctx, j->out + (size_t)h * D);
+    for (int h = lo; h < hi; h++) {
+        seam_attend_tile a = {j->q + (size_t)h * D, (size_t)j->C, j->kc + (size_t)h * head, j->vc + (size_t)h * head,
+                              (size_t)j->n_ctx, 1, j->n_keys, 1, D, j->scale, NULL,
+                              j->scores + (size_t)ith * (size_t)(j->n_ctx + 1), j->out + (size_t)h * D, (size_t)j->C};
+        op_attend(j->k, &a);
+    }
 }
 
 typedef struct {
@@ -346,7 +349,7 @@ static int bench_ops(const opts *o) {
     s.logits = floats((size_t)V, 7);
     s.kc = floats((size_t)s.ctx * C, 8);
     s.vc = floats((size_t)s.ctx * C, 9);
-    s.scores = floats((size_t)o->threads * s.ctx, 10);
+    s.scores = floats((size_t)o->threads * (size_t)(s.ctx + 1), 10);
 
     struct { const char *name, *shape; op_fn fn; } rows[] = {
         {"layer_norm", "[1,768]", op_layernorm},

@@ -256,7 +256,9 @@ int cmd_edge(int argc, char **argv) {
     if (seam_client_session_open(e.cl, &rq, &e.rs, &err)) { cli_error("%s", err.message); goto out; }
     e.have_session = 1;
     if (strcmp(e.rs.fingerprint, rm.fingerprint) != 0) { cli_error("the server's model changed during setup; run again"); goto out; }
-    if (seam_context_new(e.m, n_ctx, 0, &e.ctx, &err) || seam_context_set_threads(e.ctx, (int)o.threads, &err) ||
+    /* Only this side's layers get a KV cache (a --shard folder may be the whole model). */
+    if (seam_context_new_layers(e.m, o.head_mode ? 0 : k, o.head_mode ? k : N, n_ctx, 0, &e.ctx, &err) ||
+        seam_context_set_threads(e.ctx, (int)o.threads, &err) ||
         (!o.head_mode && seam_sampler_new(&sp, in->vocab_size, &e.smp, &err))) {
         cli_error("%s", err.message);
         goto out;
@@ -276,10 +278,17 @@ int cmd_edge(int argc, char **argv) {
     long produced = 0;
     int32_t *feed = e.ids;
     seam_client_stats after_prompt = {0};
+    /* Where the prompt step ended, so the decode steps can be timed on their own. */
+    struct timespec ts_prompt = ts0;
+    double t_local_prompt = 0;
     for (; produced < o.n; produced++) {
         int32_t next;
         if (!step(&e, &o, feed, T, pos, &next, &t_local, &err)) { cli_error("%s", err.message); goto out; }
-        if (produced == 0) after_prompt = *seam_client_get_stats(e.cl);
+        if (produced == 0) {
+            after_prompt = *seam_client_get_stats(e.cl);
+            clock_gettime(CLOCK_MONOTONIC, &ts_prompt);
+            t_local_prompt = t_local;
+        }
         pos += T;
         if (!o.ignore_eos && next == in->eos_token_id) break;
         if (o.print_ids) { printf("%s%d", first ? "" : ",", (int)next); first = 0; }
@@ -301,17 +310,23 @@ int cmd_edge(int argc, char **argv) {
         const seam_client_stats *st = seam_client_get_stats(e.cl);
         double wall = (double)(ts1.tv_sec - ts0.tv_sec) + (ts1.tv_nsec - ts0.tv_nsec) * 1e-9;
         double decode = st->round_trips > 1 ? (double)(st->round_trips - 1) : 0;
+        double dwall = (double)(ts1.tv_sec - ts_prompt.tv_sec) + (ts1.tv_nsec - ts_prompt.tv_nsec) * 1e-9;
+        double dserver = st->server_seconds - after_prompt.server_seconds, dnet = st->seconds - after_prompt.seconds;
         fprintf(stderr,
                 "seam edge: %ld tokens in %.3f s, %llu round trips (one per token; the first carries the %zu-token prompt)\n"
                 "seam edge: prompt step: sent %llu bytes, received %llu bytes\n"
                 "seam edge: per decode step: sent %.0f bytes, received %.0f bytes\n"
                 "seam edge: time: this side %.3f s, server compute %.3f s, network and HTTP %.3f s\n"
+                "seam edge: decode: %.0f steps, %.3f ms per token (this side %.3f ms, server compute %.3f ms, network and HTTP %.3f ms)\n"
                 "seam edge: split at %d of %d layers, mode %s, activations %s, shard %s\n",
                 produced, wall, (unsigned long long)st->round_trips, n_prompt, (unsigned long long)after_prompt.bytes_sent,
                 (unsigned long long)after_prompt.bytes_received,
                 decode > 0 ? (double)(st->bytes_sent - after_prompt.bytes_sent) / decode : 0,
                 decode > 0 ? (double)(st->bytes_received - after_prompt.bytes_received) / decode : 0, t_local,
-                st->server_seconds, st->seconds - st->server_seconds, k, N, o.head_mode ? "head" : "tail", o.act, e.dir);
+                st->server_seconds, st->seconds - st->server_seconds, decode,
+                decode > 0 ? 1e3 * dwall / decode : 0, decode > 0 ? 1e3 * (t_local - t_local_prompt) / decode : 0,
+                decode > 0 ? 1e3 * dserver / decode : 0, decode > 0 ? 1e3 * (dnet - dserver) / decode : 0, k, N,
+                o.head_mode ? "head" : "tail", o.act, e.dir);
     }
     rc = 0;
 out:

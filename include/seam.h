@@ -125,8 +125,17 @@ typedef struct seam_context seam_context;
  * (0: n_ctx). */
 seam_status seam_context_new(const seam_model *m, int n_ctx, int max_batch,
                              seam_context **out, seam_error *err);
+/* Like seam_context_new, but the KV cache covers only layers [layer_a, layer_b), which must
+ * lie within the model's [layer_begin, layer_end): the part of a whole model one side of a
+ * split runs (a server in tail mode runs [0, k), in head mode [k, n_layer)). An empty range
+ * is allowed (embeddings and head only). seam_run_layers on a non-empty range outside it,
+ * and so seam_forward unless the range is the whole model, fail with SEAM_ERR_RANGE. */
+seam_status seam_context_new_layers(const seam_model *m, int layer_a, int layer_b, int n_ctx, int max_batch,
+                                    seam_context **out, seam_error *err);
 void seam_context_free(seam_context *c);
 int seam_context_n_ctx(const seam_context *c);
+/* Bytes of KV cache (keys and values of every cached layer) the context holds. */
+size_t seam_context_kv_bytes(const seam_context *c);
 /* Threads used by this context's forward passes, the caller included (0: the machine's
  * physical cores, the default a new context starts with; 1: no worker threads). */
 seam_status seam_context_set_threads(seam_context *c, int n_threads, seam_error *err);

@@ -24,10 +24,15 @@ struct bert_ctx {
     float *att;    /* [R, C] attention output before its projection */
     float *tmp;    /* [R, C] sublayer output before residual + norm */
     float *mid;    /* [R, I] */
-    float *scores; /* [threads][max_seq] */
+    float *scores; /* [threads][bert_scores_per_thread(max_seq)] attention scratch */
     float *cls;    /* [max_batch, 2C] pooler input and output */
     float *emb;    /* [2C] position and token type rows */
 };
+
+/* Scratch floats one thread's attention tiles need (seam_attend_tile's scores). */
+static size_t bert_scores_per_thread(int max_seq) {
+    return (size_t)SEAM_ATTEND_ROWS * (size_t)(max_seq + SEAM_ATTEND_ROWS);
+}
 
 static float *alloc_floats(size_t n) {
     /* 64-byte rows keep 512-bit loads aligned. */
@@ -68,7 +73,7 @@ seam_status bert_ctx_new(const bert_model *m, int max_batch, int max_seq, int n_
     c->att = alloc_floats(R * C);
     c->tmp = alloc_floats(R * C);
     c->mid = alloc_floats(R * (size_t)cf->intermediate);
-    c->scores = alloc_floats((size_t)n_threads * (size_t)max_seq);
+    c->scores = alloc_floats((size_t)n_threads * bert_scores_per_thread(max_seq));
     c->cls = alloc_floats((size_t)max_batch * C * 2);
     c->emb = alloc_floats(2 * C);
     if (!c->h || !c->q || !c->kk || !c->v || !c->att || !c->tmp || !c->mid || !c->scores || !c->cls || !c->emb) {
@@ -139,19 +144,32 @@ static void transpose_worker(void *arg, int ith, int nth) {
     }
 }
 
-/* One thread's share of the (sequence, head, query) triples. Padded keys are left out,
- * which is what adding finfo.min to their scores gives after the softmax. */
+/* One thread's share of the (sequence, head, tile of query rows) units; consecutive units
+ * share a head, whose K and V then stay in cache. Padded keys are left out, which is what
+ * adding finfo.min to their scores gives after the softmax. */
 static void attn_worker(void *arg, int ith, int nth) {
     const attn_job *j = arg;
     bert_ctx *c = j->c;
     int C = c->m->cfg.hidden, H = c->m->cfg.n_head, D = C / H, T = j->T, lo, hi;
-    float *sc = c->scores + (size_t)ith * c->max_seq;
-    seam_pool_chunk(j->B * H * T, 1, ith, nth, &lo, &hi);
-    for (int p = lo; p < hi; p++) {
-        int b = p / (H * T), h = (p / T) % H, t = p % T;
+    int tiles = (T + SEAM_ATTEND_ROWS - 1) / SEAM_ATTEND_ROWS;
+    seam_attend_tile a = {0};
+    a.ldq = a.ldo = (size_t)C;
+    a.ld = (size_t)T;
+    a.n = T;
+    a.D = D;
+    a.scale = j->scale;
+    a.scores = c->scores + (size_t)ith * bert_scores_per_thread(c->max_seq);
+    seam_pool_chunk(j->B * H * tiles, 1, ith, nth, &lo, &hi);
+    for (int u = lo; u < hi; u++) {
+        int b = u / (H * tiles), h = (u / tiles) % H, t0 = (u % tiles) * SEAM_ATTEND_ROWS;
         size_t row0 = (size_t)b * T, head = (size_t)b * C * T + (size_t)h * D * T;
-        op_attend(c->k, c->q + (row0 + (size_t)t) * C + (size_t)h * D, c->tmp + head, c->mid + head, (size_t)T, T, D,
-                  j->scale, j->mask + row0, sc, c->att + (row0 + (size_t)t) * C + (size_t)h * D);
+        a.R = T - t0 < SEAM_ATTEND_ROWS ? T - t0 : SEAM_ATTEND_ROWS;
+        a.q = c->q + (row0 + (size_t)t0) * C + (size_t)h * D;
+        a.kt = c->tmp + head;
+        a.vt = c->mid + head;
+        a.mask = j->mask + row0;
+        a.out = c->att + (row0 + (size_t)t0) * C + (size_t)h * D;
+        op_attend(c->k, &a);
     }
 }
 

@@ -21,16 +21,20 @@ struct seam_context {
     seam_pool *pool; /* NULL when single-threaded */
     int n_threads;
     int n_ctx, max_batch;
-    size_t kv_ld;           /* floats per cache row: n_ctx rounded up, never a multiple of 1024 */
-    float *kcache, *vcache; /* [local layer][C][kv_ld]: transposed per head (graph/ops.h) */
+    int layer_begin, layer_end; /* the layers this context caches and may run */
+    size_t kv_ld;           /* floats per cache row: n_ctx, padded when a multiple of 1024 */
+    float *kcache, *vcache; /* [layer - layer_begin][C][kv_ld]: transposed per head (graph/ops.h) */
     float *xn;     /* [Tm, C] normed input of a sublayer */
     float *qkv;    /* [Tm, 3C] */
     float *att;    /* [Tm, C] attention output before projection */
     float *tmp;    /* [Tm, C] sublayer output before the residual add */
     float *mlp;    /* [Tm, I] */
-    float *scores; /* [threads][n_ctx], one row per thread */
+    float *scores; /* [threads][scores_per_thread(n_ctx)] attention scratch */
     float *hidden; /* [Tm, C] for seam_forward */
 };
+
+/* Scratch floats one thread's attention tiles need (seam_attend_tile's scores). */
+static size_t scores_per_thread(int n_ctx) { return (size_t)SEAM_ATTEND_ROWS * (size_t)(n_ctx + SEAM_ATTEND_ROWS); }
 
 static void *alloc_floats(size_t n) {
     /* 64-byte alignment keeps every row start friendly to 512-bit loads. */
@@ -50,9 +54,19 @@ void seam_context_free(seam_context *c) {
 }
 
 seam_status seam_context_new(const seam_model *m, int n_ctx, int max_batch, seam_context **out, seam_error *err) {
+    return seam_context_new_layers(m, m->cfg.info.layer_begin, m->cfg.info.layer_end, n_ctx, max_batch, out, err);
+}
+
+/* The KV cache is most of a context's memory (GPT-2 small, 1024 positions: 6 MiB per
+ * layer), so a split session on a whole model caches only the layers it runs. */
+seam_status seam_context_new_layers(const seam_model *m, int layer_a, int layer_b, int n_ctx, int max_batch,
+                                    seam_context **out, seam_error *err) {
     *out = NULL;
     const seam_model_info *in = &m->cfg.info;
     if (n_ctx < 0 || max_batch < 0) return seam_fail(err, SEAM_ERR_ARG, "context size and batch must not be negative");
+    if (layer_a < in->layer_begin || layer_b > in->layer_end || layer_a > layer_b)
+        return seam_fail(err, SEAM_ERR_RANGE, "context layers [%d, %d) are outside the [%d, %d) this model holds", layer_a,
+                         layer_b, in->layer_begin, in->layer_end);
     if (n_ctx == 0) n_ctx = in->n_positions;
     if (n_ctx > in->n_positions)
         return seam_fail(err, SEAM_ERR_RANGE, "context of %d positions exceeds the model's n_positions %d", n_ctx,
@@ -64,12 +78,13 @@ seam_status seam_context_new(const seam_model *m, int n_ctx, int max_batch, seam
     c->k = seam_kernels_best();
     c->n_ctx = n_ctx;
     c->max_batch = max_batch;
+    c->layer_begin = layer_a;
+    c->layer_end = layer_b;
     size_t C = (size_t)in->n_embd, I = (size_t)in->n_inner, Tm = (size_t)max_batch;
-    size_t layers = (size_t)(in->layer_end - in->layer_begin);
+    size_t layers = (size_t)(layer_b - layer_a);
     /* Rows 4 KiB apart would put the D rows one attention block reads into the same L1
      * sets (GPT-2's 1024 positions are exactly that), so the stride is padded off it. */
-    c->kv_ld = ((size_t)n_ctx + 15) / 16 * 16;
-    if (c->kv_ld % 1024 == 0) c->kv_ld += 16;
+    c->kv_ld = (size_t)n_ctx + (n_ctx % 1024 == 0 ? 16 : 0);
     c->kcache = alloc_floats(layers * c->kv_ld * C);
     c->vcache = alloc_floats(layers * c->kv_ld * C);
     c->xn = alloc_floats(Tm * C);
@@ -101,7 +116,7 @@ seam_status seam_context_new(const seam_model *m, int n_ctx, int max_batch, seam
 seam_status seam_context_set_threads(seam_context *c, int n_threads, seam_error *err) {
     if (n_threads < 0 || n_threads > 1024) return seam_fail(err, SEAM_ERR_ARG, "thread count %d is outside [0, 1024]", n_threads);
     if (n_threads == 0) n_threads = seam_physical_cores();
-    float *scores = alloc_floats((size_t)n_threads * (size_t)c->n_ctx);
+    float *scores = alloc_floats((size_t)n_threads * scores_per_thread(c->n_ctx));
     if (!scores) return seam_fail(err, SEAM_ERR_NOMEM, "out of memory");
     seam_pool *pool = NULL;
     if (n_threads > 1) {
@@ -119,6 +134,10 @@ seam_status seam_context_set_threads(seam_context *c, int n_threads, seam_error 
 int seam_context_threads(const seam_context *c) { return c->n_threads; }
 
 int seam_context_n_ctx(const seam_context *c) { return c->n_ctx; }
+
+size_t seam_context_kv_bytes(const seam_context *c) {
+    return 2 * (size_t)(c->layer_end - c->layer_begin) * c->kv_ld * (size_t)c->m->cfg.info.n_embd * sizeof(float);
+}
 
 static seam_status check_rows(const seam_context *c, int T, int pos0, seam_error *err) {
     if (T < 1) return seam_fail(err, SEAM_ERR_ARG, "need at least one token (got %d)", T);
@@ -172,19 +191,41 @@ typedef struct {
     float scale;
 } attention_job;
 
-/* One thread's share of the (row, head) pairs. */
+/* Maps work unit u of H * tiles to (head, first row) so that a thread's contiguous share
+ * stays on one or two heads (their K and V stay in L2 while it works) and alternates
+ * early tiles (few keys) with late ones (many), which evens out the causal triangle. */
+static void attention_unit(int u, int tiles, int *h, int *t0) {
+    int k = u % tiles;
+    *h = u / tiles;
+    *t0 = SEAM_ATTEND_ROWS * (k % 2 == 0 ? k / 2 : tiles - 1 - k / 2);
+}
+
+/* One thread's share of the (head, tile of up to SEAM_ATTEND_ROWS rows) units. */
 static void attention_worker(void *arg, int ith, int nth) {
     const attention_job *j = arg;
     seam_context *c = j->c;
     const seam_model_info *in = &c->m->cfg.info;
-    int C = in->n_embd, H = in->n_head, D = C / H, lo, hi;
-    float *scores = c->scores + (size_t)ith * c->n_ctx;
+    int C = in->n_embd, H = in->n_head, D = C / H, tiles = (j->T + SEAM_ATTEND_ROWS - 1) / SEAM_ATTEND_ROWS, lo, hi;
     size_t head = (size_t)D * c->kv_ld;
-    seam_pool_chunk(j->T * H, 1, ith, nth, &lo, &hi);
-    for (int p = lo; p < hi; p++) {
-        int t = p / H, h = p % H;
-        op_attend(c->k, c->qkv + (size_t)t * 3 * C + (size_t)h * D, j->kc + (size_t)h * head, j->vc + (size_t)h * head,
-                  c->kv_ld, j->pos0 + t + 1, D, j->scale, NULL, scores, c->att + (size_t)t * C + (size_t)h * D);
+    seam_attend_tile a = {0};
+    a.ldq = (size_t)3 * C;
+    a.ld = c->kv_ld;
+    a.causal = 1;
+    a.D = D;
+    a.scale = j->scale;
+    a.scores = c->scores + (size_t)ith * scores_per_thread(c->n_ctx);
+    a.ldo = (size_t)C;
+    seam_pool_chunk(H * tiles, 1, ith, nth, &lo, &hi);
+    for (int u = lo; u < hi; u++) {
+        int h, t0;
+        attention_unit(u, tiles, &h, &t0);
+        a.R = j->T - t0 < SEAM_ATTEND_ROWS ? j->T - t0 : SEAM_ATTEND_ROWS;
+        a.n = j->pos0 + t0 + 1;
+        a.q = c->qkv + (size_t)t0 * 3 * C + (size_t)h * D;
+        a.kt = j->kc + (size_t)h * head;
+        a.vt = j->vc + (size_t)h * head;
+        a.out = c->att + (size_t)t0 * C + (size_t)h * D;
+        op_attend(c->k, &a);
     }
 }
 
@@ -212,7 +253,7 @@ static void layer_forward(seam_context *c, int l, float *hidden, int T, int pos0
     for (int t = 0; t < T; t++)
         c->k->layernorm(hidden + (size_t)t * C, L->ln1_w, L->ln1_b, eps, c->xn + (size_t)t * C, C);
     matmul(c, c->xn, T, &L->attn_w, &L->attn_w_q, L->attn_b, c->qkv, 1);
-    attention(c, l - in->layer_begin, l, T, pos0);
+    attention(c, l - c->layer_begin, l, T, pos0);
     matmul(c, c->att, T, &L->attn_proj_w, &L->attn_proj_w_q, L->attn_proj_b, c->tmp, 1);
     for (size_t i = 0; i < (size_t)T * C; i++) hidden[i] += c->tmp[i];
 
@@ -231,6 +272,9 @@ seam_status seam_run_layers(seam_context *c, int a, int b, float *hidden, int T,
     if (a < in->layer_begin || b > in->layer_end || a > b)
         return seam_fail(err, SEAM_ERR_RANGE, "layers [%d, %d) are outside the [%d, %d) this model holds", a, b,
                          in->layer_begin, in->layer_end);
+    if (a < b && (a < c->layer_begin || b > c->layer_end))
+        return seam_fail(err, SEAM_ERR_RANGE, "layers [%d, %d) are outside the [%d, %d) this context caches", a, b,
+                         c->layer_begin, c->layer_end);
     for (int l = a; l < b; l++) layer_forward(c, l, hidden, T, pos0);
     return SEAM_OK;
 }

@@ -132,8 +132,7 @@ void op_transpose_heads(const float *rows, size_t ldr, int T, int C, float *dst,
     }
 }
 
-void op_attend(const seam_kernels *k, const float *q, const float *kt, const float *vt, size_t ld, int n, int D,
-               float scale, const int32_t *mask, float *scores, float *out) {
-    if (k->attend) k->attend(q, kt, vt, ld, n, D, scale, mask, scores, out);
-    else seam_attend_generic(k, q, kt, vt, ld, n, D, scale, mask, scores, out);
+void op_attend(const seam_kernels *k, const seam_attend_tile *a) {
+    if (k->attend) k->attend(a);
+    else seam_attend_generic(k, a);
 }

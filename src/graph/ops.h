@@ -25,12 +25,9 @@ void op_matmul_q(seam_pool *pool, const seam_qkernels *qk, seam_qx *xq, const fl
  *
  * Writes rows[T][C] (row stride ldr) into that layout at positions pos0 .. pos0 + T - 1. */
 void op_transpose_heads(const float *rows, size_t ldr, int T, int C, float *dst, size_t ld, int pos0);
-/* One query row q[D] of one head against keys 0..n-1 of its transposed K and V (kt and vt
- * point at the head's first row, ld floats apart): out[D] = softmax(scale * q.K^T) V.
- * mask (may be NULL) leaves out keys with mask[i] == 0 (at least one must stay); scores is
- * scratch for n floats. */
-void op_attend(const seam_kernels *k, const float *q, const float *kt, const float *vt, size_t ld, int n, int D,
-               float scale, const int32_t *mask, float *scores, float *out);
+/* One tile of query rows of one head (seam_attend_tile in kernels/kernels.h has the
+ * contract), by the table's fused kernel where it has one. */
+void op_attend(const seam_kernels *k, const seam_attend_tile *a);
 /* Element-wise activation over x[0..n). */
 void op_activation(seam_pool *pool, int activation, float *x, size_t n);
 

@@ -173,13 +173,17 @@ void seam_softmax(float *x, int n) {
     for (int i = 0; i < n; i++) x[i] *= inv;
 }
 
-void seam_attend_generic(const seam_kernels *k, const float *q, const float *kt, const float *vt, size_t ld, int n,
-                         int D, float scale, const int32_t *mask, float *scores, float *out) {
-    memset(scores, 0, (size_t)n * sizeof(float));
-    for (int d = 0; d < D; d++) k->axpy(q[d] * scale, kt + (size_t)d * ld, scores, n);
-    if (mask)
-        for (int i = 0; i < n; i++)
-            if (!mask[i]) scores[i] = -INFINITY;
-    k->softmax(scores, n);
-    for (int d = 0; d < D; d++) out[d] = k->dot(scores, vt + (size_t)d * ld, n);
+void seam_attend_generic(const seam_kernels *k, const seam_attend_tile *a) {
+    for (int r = 0; r < a->R; r++) {
+        int n = a->n + (a->causal ? r : 0);
+        const float *q = a->q + (size_t)r * a->ldq;
+        float *scores = a->scores + (size_t)r * (size_t)(a->n + a->R), *out = a->out + (size_t)r * a->ldo;
+        memset(scores, 0, (size_t)n * sizeof(float));
+        for (int d = 0; d < a->D; d++) k->axpy(q[d] * a->scale, a->kt + (size_t)d * a->ld, scores, n);
+        if (a->mask)
+            for (int i = 0; i < n; i++)
+                if (!a->mask[i]) scores[i] = -INFINITY;
+        k->softmax(scores, n);
+        for (int d = 0; d < a->D; d++) out[d] = k->dot(scores, a->vt + (size_t)d * a->ld, n);
+    }
 }

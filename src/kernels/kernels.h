@@ -8,6 +8,27 @@
 
 #include "model/model.h"
 
+/* A tile of attention: R <= SEAM_ATTEND_ROWS query rows of one head against keys whose K
+ * and V are stored transposed (component d of key i at kt[d * ld + i]; graph/ops.h says
+ * why). Row r sees keys [0, n + r) when causal (the rows are consecutive positions), else
+ * [0, n); mask (NULL or one entry per key) leaves out keys whose entry is 0, at least one
+ * must stay per row. out row r = softmax(scale * q_r . K^T) V. scores is scratch for
+ * R * (n + R) floats. Sharing each load of K and V among the rows is what makes a tile
+ * faster than R single rows: prefill and encoders are bound by reading K and V. */
+#define SEAM_ATTEND_ROWS 4
+typedef struct {
+    const float *q;
+    size_t ldq;
+    const float *kt, *vt;
+    size_t ld;
+    int R, n, causal, D;
+    float scale;
+    const int32_t *mask;
+    float *scores;
+    float *out;
+    size_t ldo;
+} seam_attend_tile;
+
 typedef struct {
     const char *name;
     /* y[T, n0:n1] = x[T, K] @ W[K, N][:, n0:n1] + b[n0:n1]  (Conv1D layout, W.rows = K).
@@ -29,11 +50,9 @@ typedef struct {
     void (*softmax)(float *x, int n);
     /* y[0..n) = (x - mean) / sqrt(var + eps) * w + b, mean and variance summed in double. */
     void (*layernorm)(const float *x, const float *w, const float *b, float eps, float *y, int n);
-    /* One attention row over transposed K and V (graph/ops.h, op_attend has the contract);
-     * NULL where the table has no fused version: op_attend then composes axpy, softmax and
-     * dot of the same table. */
-    void (*attend)(const float *q, const float *kt, const float *vt, size_t ld, int n, int D, float scale,
-                   const int32_t *mask, float *scores, float *out);
+    /* One attention tile (seam_attend_tile); NULL where the table has no fused version:
+     * op_attend then composes axpy, softmax and dot of the same table, row by row. */
+    void (*attend)(const seam_attend_tile *a);
 } seam_kernels;
 
 extern const seam_kernels seam_kernels_scalar;
@@ -63,8 +82,7 @@ const seam_kernels *seam_kernels_by_name(const char *name);
 
 /* The portable references of the layernorm and attend entries. */
 void seam_layernorm_scalar(const float *x, const float *w, const float *b, float eps, float *y, int n);
-void seam_attend_generic(const seam_kernels *k, const float *q, const float *kt, const float *vt, size_t ld, int n,
-                         int D, float scale, const int32_t *mask, float *scores, float *out);
+void seam_attend_generic(const seam_kernels *k, const seam_attend_tile *a);
 /* Dispatches to the best kernel table's activation (chosen once). */
 void seam_activation_apply(int activation, float *x, int n);
 /* The portable libm reference. */

@@ -17,8 +17,12 @@
 typedef __m256 GV;
 #define GW 8
 #define GEMM_MR 6
+#ifndef GEMM_KC /* overridable for tuning: make CFLAGS=-DGEMM_KC=... */
 #define GEMM_KC 256
+#endif
+#ifndef GEMM_NC
 #define GEMM_NC 128
+#endif
 AI __m256 gv_zero(void) { return _mm256_setzero_ps(); }
 AI __m256 gv_load(const float *p) { return _mm256_loadu_ps(p); }
 AI void gv_store(float *p, __m256 v) { _mm256_storeu_ps(p, v); }
@@ -314,58 +318,78 @@ static void avx2_layernorm(const float *x, const float *w, const float *b, float
     for (int i = body; i < n; i++) y[i] = (x[i] - muf) * invf * w[i] + b[i];
 }
 
-/* Attention row with the accumulators in registers: scores for 32 keys at a time (4 ymm
- * over the D rows of K^T), then 4 output components at a time against V^T. Key tails go
- * element by element. */
-static void avx2_attend(const float *q, const float *kt, const float *vt, size_t ld, int n, int D, float scale,
-                        const int32_t *mask, float *scores, float *out) {
-    int body = n / 32 * 32;
-    for (int i = 0; i < body; i += 32) {
-        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+/* The tile with its row count fixed at compile time (see kernels_avx512.c): scores for 16
+ * keys x R rows (2R ymm), then 2 output components x R rows (2R ymm) per pass, which with
+ * the loads fits the 16 ymm registers. Key tails go element by element. */
+AI void attend_rows(const seam_attend_tile *a, const int R) {
+    int D = a->D, nmax = a->n + (a->causal ? R - 1 : 0), body = nmax / 16 * 16;
+    size_t lds = (size_t)(a->n + a->R), ld = a->ld;
+    __m256 sc = _mm256_set1_ps(a->scale);
+    for (int i = 0; i < body; i += 16) {
+        __m256 s0[SEAM_ATTEND_ROWS], s1[SEAM_ATTEND_ROWS];
+        _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) s0[r] = s1[r] = _mm256_setzero_ps();
         for (int d = 0; d < D; d++) {
-            const float *row = kt + (size_t)d * ld + i;
-            __m256 qd = _mm256_set1_ps(q[d]);
-            a0 = _mm256_fmadd_ps(qd, _mm256_loadu_ps(row), a0);
-            a1 = _mm256_fmadd_ps(qd, _mm256_loadu_ps(row + 8), a1);
-            a2 = _mm256_fmadd_ps(qd, _mm256_loadu_ps(row + 16), a2);
-            a3 = _mm256_fmadd_ps(qd, _mm256_loadu_ps(row + 24), a3);
+            const float *row = a->kt + (size_t)d * ld + i;
+            __m256 k0 = _mm256_loadu_ps(row), k1 = _mm256_loadu_ps(row + 8);
+            _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) {
+                __m256 qd = _mm256_set1_ps(a->q[(size_t)r * a->ldq + (size_t)d]);
+                s0[r] = _mm256_fmadd_ps(qd, k0, s0[r]);
+                s1[r] = _mm256_fmadd_ps(qd, k1, s1[r]);
+            }
         }
-        __m256 sc = _mm256_set1_ps(scale);
-        _mm256_storeu_ps(scores + i, _mm256_mul_ps(a0, sc));
-        _mm256_storeu_ps(scores + i + 8, _mm256_mul_ps(a1, sc));
-        _mm256_storeu_ps(scores + i + 16, _mm256_mul_ps(a2, sc));
-        _mm256_storeu_ps(scores + i + 24, _mm256_mul_ps(a3, sc));
+        _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) {
+            _mm256_storeu_ps(a->scores + (size_t)r * lds + i, _mm256_mul_ps(s0[r], sc));
+            _mm256_storeu_ps(a->scores + (size_t)r * lds + i + 8, _mm256_mul_ps(s1[r], sc));
+        }
     }
-    for (int i = body; i < n; i++) {
-        float s = 0.0f;
-        for (int d = 0; d < D; d++) s += q[d] * kt[(size_t)d * ld + i];
-        scores[i] = s * scale;
+    _Pragma("GCC unroll 4") for (int r = 0; r < R; r++)
+        for (int i = body; i < nmax; i++) {
+            float s = 0.0f;
+            for (int d = 0; d < D; d++) s += a->q[(size_t)r * a->ldq + (size_t)d] * a->kt[(size_t)d * ld + (size_t)i];
+            a->scores[(size_t)r * lds + (size_t)i] = s * a->scale;
+        }
+    _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) {
+        float *p = a->scores + (size_t)r * lds;
+        int n = a->n + (a->causal ? r : 0);
+        if (a->mask)
+            for (int i = 0; i < n; i++)
+                if (!a->mask[i]) p[i] = -INFINITY;
+        avx2_softmax(p, n);
+        for (int i = n; i < nmax; i++) p[i] = 0.0f; /* keys past this row's own */
     }
-    if (mask)
-        for (int i = 0; i < n; i++)
-            if (!mask[i]) scores[i] = -INFINITY;
-    avx2_softmax(scores, n);
-    int d = 0, vb = n / 8 * 8;
-    for (; d + 4 <= D; d += 4) {
-        const float *r0 = vt + (size_t)d * ld;
-        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    int d = 0, vb = nmax / 8 * 8;
+    for (; d + 2 <= D; d += 2) {
+        const float *v0 = a->vt + (size_t)d * ld, *v1 = v0 + ld;
+        __m256 acc0[SEAM_ATTEND_ROWS], acc1[SEAM_ATTEND_ROWS];
+        _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) acc0[r] = acc1[r] = _mm256_setzero_ps();
         for (int i = 0; i < vb; i += 8) {
-            __m256 p = _mm256_loadu_ps(scores + i);
-            a0 = _mm256_fmadd_ps(p, _mm256_loadu_ps(r0 + i), a0);
-            a1 = _mm256_fmadd_ps(p, _mm256_loadu_ps(r0 + ld + i), a1);
-            a2 = _mm256_fmadd_ps(p, _mm256_loadu_ps(r0 + 2 * ld + i), a2);
-            a3 = _mm256_fmadd_ps(p, _mm256_loadu_ps(r0 + 3 * ld + i), a3);
+            __m256 w0 = _mm256_loadu_ps(v0 + i), w1 = _mm256_loadu_ps(v1 + i);
+            _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) {
+                __m256 p = _mm256_loadu_ps(a->scores + (size_t)r * lds + i);
+                acc0[r] = _mm256_fmadd_ps(p, w0, acc0[r]);
+                acc1[r] = _mm256_fmadd_ps(p, w1, acc1[r]);
+            }
         }
-        float s0 = hsum8(a0), s1 = hsum8(a1), s2 = hsum8(a2), s3 = hsum8(a3);
-        for (int i = vb; i < n; i++) {
-            s0 += scores[i] * r0[i];
-            s1 += scores[i] * r0[ld + i];
-            s2 += scores[i] * r0[2 * ld + i];
-            s3 += scores[i] * r0[3 * ld + i];
+        _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) {
+            const float *p = a->scores + (size_t)r * lds;
+            float s0 = hsum8(acc0[r]), s1 = hsum8(acc1[r]);
+            for (int i = vb; i < nmax; i++) { s0 += p[i] * v0[i]; s1 += p[i] * v1[i]; }
+            a->out[(size_t)r * a->ldo + (size_t)d] = s0;
+            a->out[(size_t)r * a->ldo + (size_t)d + 1] = s1;
         }
-        out[d] = s0; out[d + 1] = s1; out[d + 2] = s2; out[d + 3] = s3;
     }
-    for (; d < D; d++) out[d] = avx2_dot(scores, vt + (size_t)d * ld, n);
+    for (; d < D; d++)
+        _Pragma("GCC unroll 4") for (int r = 0; r < R; r++)
+            a->out[(size_t)r * a->ldo + (size_t)d] = avx2_dot(a->scores + (size_t)r * lds, a->vt + (size_t)d * ld, nmax);
+}
+
+static void avx2_attend(const seam_attend_tile *a) {
+    switch (a->R) {
+    case 4: attend_rows(a, 4); break;
+    case 3: attend_rows(a, 3); break;
+    case 2: attend_rows(a, 2); break;
+    default: attend_rows(a, 1); break;
+    }
 }
 
 const seam_kernels seam_kernels_avx2 = {

@@ -62,8 +62,12 @@ AI void kn_stream(const float *x, int T, const seam_mat *Wm, const float *b, flo
 typedef __m512 GV;
 #define GW 16
 #define GEMM_MR 12
+#ifndef GEMM_KC /* overridable for tuning: make CFLAGS=-DGEMM_KC=... */
 #define GEMM_KC 128
+#endif
+#ifndef GEMM_NC
 #define GEMM_NC 256
+#endif
 AI __m512 gv_zero(void) { return _mm512_setzero_ps(); }
 AI __m512 gv_load(const float *p) { return _mm512_loadu_ps(p); }
 AI void gv_store(float *p, __m512 v) { _mm512_storeu_ps(p, v); }
@@ -300,54 +304,72 @@ static void avx512_layernorm(const float *x, const float *w, const float *b, flo
     }
 }
 
-/* Attention row with everything in registers: scores for 64 keys at a time (4 zmm
- * accumulators over the D rows of K^T), then 4 output components at a time (each load of
- * the probabilities feeds 4 rows of V^T). */
-static void avx512_attend(const float *q, const float *kt, const float *vt, size_t ld, int n, int D, float scale,
-                          const int32_t *mask, float *scores, float *out) {
-    for (int i = 0; i < n; i += 64) {
-        __mmask16 m[4];
-        for (int j = 0; j < 4; j++) {
-            int left = n - i - 16 * j;
-            m[j] = left >= 16 ? 0xFFFF : left <= 0 ? 0 : (__mmask16)((1u << left) - 1);
-        }
-        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+AI __mmask16 tail16(int left) { return left >= 16 ? 0xFFFF : left <= 0 ? 0 : (__mmask16)((1u << left) - 1); }
+
+/* The tile with its row count fixed at compile time, so every accumulator stays in a
+ * register: scores for 32 keys x R rows (2R zmm, 2 loads of K per d shared by R rows),
+ * softmax per row, then 4 output components x R rows (4R zmm, 4 loads of V per 16 keys). */
+AI void attend_rows(const seam_attend_tile *a, const int R) {
+    int D = a->D, nmax = a->n + (a->causal ? R - 1 : 0);
+    size_t lds = (size_t)(a->n + a->R), ld = a->ld;
+    __m512 sc = _mm512_set1_ps(a->scale);
+    for (int i = 0; i < nmax; i += 32) {
+        __mmask16 m0 = tail16(nmax - i), m1 = tail16(nmax - i - 16);
+        __m512 s0[SEAM_ATTEND_ROWS], s1[SEAM_ATTEND_ROWS];
+        _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) s0[r] = s1[r] = _mm512_setzero_ps();
         for (int d = 0; d < D; d++) {
-            const float *row = kt + (size_t)d * ld + i;
-            __m512 qd = _mm512_set1_ps(q[d]);
-            a0 = _mm512_fmadd_ps(qd, _mm512_maskz_loadu_ps(m[0], row), a0);
-            a1 = _mm512_fmadd_ps(qd, _mm512_maskz_loadu_ps(m[1], row + 16), a1);
-            a2 = _mm512_fmadd_ps(qd, _mm512_maskz_loadu_ps(m[2], row + 32), a2);
-            a3 = _mm512_fmadd_ps(qd, _mm512_maskz_loadu_ps(m[3], row + 48), a3);
+            const float *row = a->kt + (size_t)d * ld + i;
+            __m512 k0 = _mm512_maskz_loadu_ps(m0, row), k1 = _mm512_maskz_loadu_ps(m1, row + 16);
+            _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) {
+                __m512 qd = _mm512_set1_ps(a->q[(size_t)r * a->ldq + (size_t)d]);
+                s0[r] = _mm512_fmadd_ps(qd, k0, s0[r]);
+                s1[r] = _mm512_fmadd_ps(qd, k1, s1[r]);
+            }
         }
-        __m512 sc = _mm512_set1_ps(scale);
-        _mm512_mask_storeu_ps(scores + i, m[0], _mm512_mul_ps(a0, sc));
-        _mm512_mask_storeu_ps(scores + i + 16, m[1], _mm512_mul_ps(a1, sc));
-        _mm512_mask_storeu_ps(scores + i + 32, m[2], _mm512_mul_ps(a2, sc));
-        _mm512_mask_storeu_ps(scores + i + 48, m[3], _mm512_mul_ps(a3, sc));
+        _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) {
+            _mm512_mask_storeu_ps(a->scores + (size_t)r * lds + i, m0, _mm512_mul_ps(s0[r], sc));
+            _mm512_mask_storeu_ps(a->scores + (size_t)r * lds + i + 16, m1, _mm512_mul_ps(s1[r], sc));
+        }
     }
-    if (mask)
-        for (int i = 0; i < n; i++)
-            if (!mask[i]) scores[i] = -INFINITY;
-    avx512_softmax(scores, n);
+    _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) {
+        float *p = a->scores + (size_t)r * lds;
+        int n = a->n + (a->causal ? r : 0);
+        if (a->mask)
+            for (int i = 0; i < n; i++)
+                if (!a->mask[i]) p[i] = -INFINITY;
+        avx512_softmax(p, n);
+        for (int i = n; i < nmax; i++) p[i] = 0.0f; /* keys past this row's own */
+    }
     int d = 0;
     for (; d + 4 <= D; d += 4) {
-        const float *r0 = vt + (size_t)d * ld;
-        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-        for (int i = 0; i < n; i += 16) {
-            __mmask16 m = n - i >= 16 ? 0xFFFF : (__mmask16)((1u << (n - i)) - 1);
-            __m512 p = _mm512_maskz_loadu_ps(m, scores + i);
-            a0 = _mm512_fmadd_ps(p, _mm512_maskz_loadu_ps(m, r0 + i), a0);
-            a1 = _mm512_fmadd_ps(p, _mm512_maskz_loadu_ps(m, r0 + ld + i), a1);
-            a2 = _mm512_fmadd_ps(p, _mm512_maskz_loadu_ps(m, r0 + 2 * ld + i), a2);
-            a3 = _mm512_fmadd_ps(p, _mm512_maskz_loadu_ps(m, r0 + 3 * ld + i), a3);
+        const float *v0 = a->vt + (size_t)d * ld;
+        __m512 acc[SEAM_ATTEND_ROWS][4];
+        _Pragma("GCC unroll 4") for (int r = 0; r < R; r++)
+            _Pragma("GCC unroll 4") for (int j = 0; j < 4; j++) acc[r][j] = _mm512_setzero_ps();
+        for (int i = 0; i < nmax; i += 16) {
+            __mmask16 m = tail16(nmax - i);
+            __m512 v[4];
+            _Pragma("GCC unroll 4") for (int j = 0; j < 4; j++) v[j] = _mm512_maskz_loadu_ps(m, v0 + (size_t)j * ld + i);
+            _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) {
+                __m512 p = _mm512_maskz_loadu_ps(m, a->scores + (size_t)r * lds + i);
+                _Pragma("GCC unroll 4") for (int j = 0; j < 4; j++) acc[r][j] = _mm512_fmadd_ps(p, v[j], acc[r][j]);
+            }
         }
-        out[d] = _mm512_reduce_add_ps(a0);
-        out[d + 1] = _mm512_reduce_add_ps(a1);
-        out[d + 2] = _mm512_reduce_add_ps(a2);
-        out[d + 3] = _mm512_reduce_add_ps(a3);
+        _Pragma("GCC unroll 4") for (int r = 0; r < R; r++)
+            _Pragma("GCC unroll 4") for (int j = 0; j < 4; j++) a->out[(size_t)r * a->ldo + (size_t)(d + j)] = _mm512_reduce_add_ps(acc[r][j]);
     }
-    for (; d < D; d++) out[d] = avx512_dot(scores, vt + (size_t)d * ld, n);
+    for (; d < D; d++)
+        _Pragma("GCC unroll 4") for (int r = 0; r < R; r++)
+            a->out[(size_t)r * a->ldo + (size_t)d] = avx512_dot(a->scores + (size_t)r * lds, a->vt + (size_t)d * ld, nmax);
+}
+
+static void avx512_attend(const seam_attend_tile *a) {
+    switch (a->R) {
+    case 4: attend_rows(a, 4); break;
+    case 3: attend_rows(a, 3); break;
+    case 2: attend_rows(a, 2); break;
+    default: attend_rows(a, 1); break;
+    }
 }
 
 const seam_kernels seam_kernels_avx512 = {

@@ -1,5 +1,6 @@
-/* Split sessions of `seam serve`: each holds a seam_context whose KV cache covers the
- * server's side of the split, and advances one step per request.
+/* Split sessions of `seam serve`: each holds a seam_context whose KV cache covers only the
+ * server's side of the split (seam_context_new_layers: [0, k) or [k, N), not the whole
+ * model), and advances one step per request.
  *
  *   mode "tail" (the edge runs the tail): a step carries token ids; the server embeds them,
  *                runs blocks [0, k) and answers the hidden state entering block k.
@@ -204,10 +205,11 @@ static void session_json(session_table *t, const session *s, sbuf *b) {
     sb_printf(b,
               ",\"fingerprint\":\"%s\",\"split\":%d,\"mode\":\"%s\",\"activation\":\"%s\",\"max_context\":%d,"
               "\"pos\":%d,\"n_layer\":%d,\"n_embd\":%d,\"vocab_size\":%d,\"eos_token_id\":%d,\"ttl_s\":%d,"
-              "\"server_layers\":[%d,%d],\"temperature\":%g,\"top_k\":%d,\"top_p\":%g,\"seed\":%llu}",
+              "\"server_layers\":[%d,%d],\"kv_cache_bytes\":%zu,\"temperature\":%g,\"top_k\":%d,\"top_p\":%g,"
+              "\"seed\":%llu}",
               t->cfg.fingerprint, s->split, s->mode == MODE_TAIL ? "tail" : "head", seam_wire_dtype_name(s->act),
               s->n_ctx, s->pos, in->n_layer, in->n_embd, in->vocab_size, in->eos_token_id, t->cfg.ttl_s,
-              s->mode == MODE_TAIL ? 0 : s->split, s->mode == MODE_TAIL ? s->split : in->n_layer,
+              s->mode == MODE_TAIL ? 0 : s->split, s->mode == MODE_TAIL ? s->split : in->n_layer, seam_context_kv_bytes(s->ctx),
               (double)s->sp.temperature, s->sp.top_k, (double)s->sp.top_p, (unsigned long long)s->sp.seed);
 }
 
@@ -278,7 +280,8 @@ void sessions_create(session_table *t, const char *body, size_t len, http_answer
     s->hidden = malloc((size_t)s->n_ctx * (size_t)in->n_embd * sizeof *s->hidden);
     if (s->mode == MODE_HEAD) s->logits = malloc((size_t)in->vocab_size * sizeof *s->logits);
     if (!s->hidden || (s->mode == MODE_HEAD && !s->logits) ||
-        seam_context_new(t->cfg.model, s->n_ctx, 0, &s->ctx, &err) ||
+        seam_context_new_layers(t->cfg.model, s->mode == MODE_TAIL ? 0 : s->split,
+                                s->mode == MODE_TAIL ? s->split : in->n_layer, s->n_ctx, 0, &s->ctx, &err) ||
         seam_context_set_threads(s->ctx, t->cfg.compute_threads, &err) ||
         (s->mode == MODE_HEAD && seam_sampler_new(&s->sp, in->vocab_size, &s->smp, &err))) {
         answer_error(a, 503, "no_memory", "cannot allocate the session: %s", err.message[0] ? err.message : "out of memory");

@@ -84,8 +84,10 @@ assert resp.startswith("HTTP/1.1 413"), resp[:200]; ok()
 # a tail session and a head session at the same split
 _, d = expect(201, None, "POST", S, {"model": "gpt2-tiny", "split": 2, "mode": "tail", "max_context": 16})
 tail = json.loads(d); assert tail["server_layers"] == [0, 2] and len(tail["id"]) == 32
+# the session caches only its own layers: 2 layers x (K, V) x 16 positions x 64 x 4 bytes
+assert tail["kv_cache_bytes"] == 2 * 2 * 16 * 64 * 4, tail
 _, d = expect(201, None, "POST", S, {"split": 2, "mode": "head", "max_context": 16, "temperature": 0})
-head = json.loads(d); assert head["server_layers"] == [2, 4]; ok()
+head = json.loads(d); assert head["server_layers"] == [2, 4] and head["kv_cache_bytes"] == 2 * 2 * 16 * 64 * 4; ok()
 TS, HS = S + "/" + tail["id"] + "/step", S + "/" + head["id"] + "/step"
 st, h, msg = req("POST", TS, {"ids": [464, 2068, 7586], "pos": 0})
 assert st == 200 and h["content-type"] == "application/vnd.seam.hidden" and msg[:4] == b"SMHS" and len(msg) == 64 + 3 * 256 + 4

@@ -198,29 +198,38 @@ TEST(test_kernels_layernorm_matches_scalar) {
         }
 }
 
-/* The fused attention rows against the composition of scalar axpy, softmax and dot, over
- * key counts and head sizes with tails, a padded row stride, and masked keys. */
+/* The fused attention tiles against the composition of scalar axpy, softmax and dot, over
+ * tile heights, causal and not, key counts and head sizes with tails, a padded row stride
+ * and masked keys. */
 TEST(test_kernels_attend_matches_generic) {
-    enum { LD = 150, DMAX = 67 };
-    static float kt[DMAX * LD], vt[DMAX * LD];
-    float q[DMAX], ref[DMAX], got[DMAX], sc[LD];
+    enum { LD = 150, DMAX = 67, QLD = 70 };
+    static float kt[DMAX * LD], vt[DMAX * LD], q[SEAM_ATTEND_ROWS * QLD];
+    float ref[SEAM_ATTEND_ROWS * QLD], got[SEAM_ATTEND_ROWS * QLD], sc[SEAM_ATTEND_ROWS * (LD + SEAM_ATTEND_ROWS)];
     int32_t mask[LD];
     for (int i = 0; i < DMAX * LD; i++) { kt[i] = frand(); vt[i] = frand(); }
-    for (int i = 0; i < DMAX; i++) q[i] = frand();
+    for (int i = 0; i < SEAM_ATTEND_ROWS * QLD; i++) q[i] = frand();
     for (int i = 0; i < LD; i++) mask[i] = i % 5 != 3;
-    const int Ds[] = {1, 3, 16, 64, 67}, ns_keys[] = {1, 2, 7, 31, 32, 33, 64, 65, 129, 150};
+    const int Ds[] = {1, 3, 16, 64, 67}, ns_keys[] = {1, 2, 7, 15, 16, 17, 31, 33, 64, 65, 129, 146};
     int ns = n_simd();
     for (size_t di = 0; di < sizeof Ds / sizeof *Ds; di++)
         for (size_t ni = 0; ni < sizeof ns_keys / sizeof *ns_keys; ni++)
-            for (int masked = 0; masked < 2; masked++)
-                for (int s = 0; s < ns; s++) {
-                    const seam_kernels *k = simd_tables[s];
-                    int D = Ds[di], n = ns_keys[ni];
-                    if (!k->attend) continue;
-                    const int32_t *mk = masked && n > 1 ? mask : NULL;
-                    seam_attend_generic(&seam_kernels_scalar, q, kt, vt, LD, n, D, 0.3f, mk, sc, ref);
-                    k->attend(q, kt, vt, LD, n, D, 0.3f, mk, sc, got);
-                    double e = max_rel(got, ref, (size_t)D);
-                    CHECKF(e < 1e-5, "%s attend D %d n %d mask %d: %g", k->name, D, n, masked, e);
-                }
+            for (int R = 1; R <= SEAM_ATTEND_ROWS; R++)
+                for (int variant = 0; variant < 3; variant++) /* causal, plain, masked */
+                    for (int s = 0; s < ns; s++) {
+                        const seam_kernels *k = simd_tables[s];
+                        if (!k->attend) continue;
+                        int D = Ds[di], n = ns_keys[ni];
+                        seam_attend_tile a = {q, QLD, kt, vt, LD, R, n, variant == 0, D, 0.3f,
+                                              variant == 2 && n > 1 ? mask : NULL, sc, ref, QLD};
+                        seam_attend_generic(&seam_kernels_scalar, &a);
+                        a.out = got;
+                        k->attend(&a);
+                        /* Outputs are convex combinations of V's entries (in [-1, 1]), so the
+                         * error is measured against that scale: a relative measure would blow
+                         * up on outputs that cancel to near zero. */
+                        double e = 0;
+                        for (int r = 0; r < R; r++)
+                            for (int d = 0; d < D; d++) e = fmax(e, fabs((double)got[r * QLD + d] - ref[r * QLD + d]));
+                        CHECKF(e < 1e-5, "%s attend R %d D %d n %d variant %d: %g", k->name, R, D, n, variant, e);
+                    }
 }
