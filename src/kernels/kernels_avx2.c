@@ -51,17 +51,17 @@ AI void kn_tile16(const float *x, int K, int RB, const void *W, size_t N, seam_d
     __m256 a0[6], a1[6]; /* 12 accumulators + 2 weights + 1 broadcast fit the 16 ymm registers */
     __m256 b0 = b ? _mm256_loadu_ps(b + n) : _mm256_setzero_ps();
     __m256 b1 = b ? _mm256_loadu_ps(b + n + 8) : _mm256_setzero_ps();
-    for (int r = 0; r < RB; r++) { a0[r] = b0; a1[r] = b1; }
+    _Pragma("GCC unroll 6") for (int r = 0; r < RB; r++) { a0[r] = b0; a1[r] = b1; }
     for (int k = 0; k < K; k++) {
         size_t off = (size_t)k * N + (size_t)n;
         __m256 w0 = ld8(W, off, dt), w1 = ld8(W, off + 8, dt);
-        for (int r = 0; r < RB; r++) {
+        _Pragma("GCC unroll 6") for (int r = 0; r < RB; r++) {
             __m256 xv = _mm256_broadcast_ss(x + (size_t)r * K + k);
             a0[r] = _mm256_fmadd_ps(xv, w0, a0[r]);
             a1[r] = _mm256_fmadd_ps(xv, w1, a1[r]);
         }
     }
-    for (int r = 0; r < RB; r++) {
+    _Pragma("GCC unroll 6") for (int r = 0; r < RB; r++) {
         _mm256_storeu_ps(y + (size_t)r * N + n, a0[r]);
         _mm256_storeu_ps(y + (size_t)r * N + n + 8, a1[r]);
     }

@@ -99,26 +99,26 @@ static void avx512_matmul_kn(const float *x, int T, const seam_mat *W, const flo
  * load feeds four FMAs (16 accumulators); the K tail is masked. */
 AI void nk_tile(const float *x, int TB, const void *W, int K, size_t N, seam_dtype dt, float *y, int n, int NB) {
     __m512 acc[4][4];
-    for (int i = 0; i < TB; i++)
-        for (int j = 0; j < NB; j++) acc[i][j] = _mm512_setzero_ps();
+    _Pragma("GCC unroll 4") for (int i = 0; i < TB; i++)
+        _Pragma("GCC unroll 4") for (int j = 0; j < NB; j++) acc[i][j] = _mm512_setzero_ps();
     int kt = K % 16, k = 0;
     for (; k + 16 <= K; k += 16) {
         __m512 w[4], xv[4];
-        for (int j = 0; j < NB; j++) w[j] = ld16(W, (size_t)(n + j) * K + k, dt);
-        for (int i = 0; i < TB; i++) xv[i] = _mm512_loadu_ps(x + (size_t)i * K + k);
-        for (int i = 0; i < TB; i++)
-            for (int j = 0; j < NB; j++) acc[i][j] = _mm512_fmadd_ps(xv[i], w[j], acc[i][j]);
+        _Pragma("GCC unroll 4") for (int j = 0; j < NB; j++) w[j] = ld16(W, (size_t)(n + j) * K + k, dt);
+        _Pragma("GCC unroll 4") for (int i = 0; i < TB; i++) xv[i] = _mm512_loadu_ps(x + (size_t)i * K + k);
+        _Pragma("GCC unroll 4") for (int i = 0; i < TB; i++)
+            _Pragma("GCC unroll 4") for (int j = 0; j < NB; j++) acc[i][j] = _mm512_fmadd_ps(xv[i], w[j], acc[i][j]);
     }
     if (kt) {
         __mmask16 km = (__mmask16)((1u << kt) - 1);
         __m512 w[4], xv[4];
-        for (int j = 0; j < NB; j++) w[j] = ld16m(W, (size_t)(n + j) * K + k, dt, km);
-        for (int i = 0; i < TB; i++) xv[i] = _mm512_maskz_loadu_ps(km, x + (size_t)i * K + k);
-        for (int i = 0; i < TB; i++)
-            for (int j = 0; j < NB; j++) acc[i][j] = _mm512_fmadd_ps(xv[i], w[j], acc[i][j]);
+        _Pragma("GCC unroll 4") for (int j = 0; j < NB; j++) w[j] = ld16m(W, (size_t)(n + j) * K + k, dt, km);
+        _Pragma("GCC unroll 4") for (int i = 0; i < TB; i++) xv[i] = _mm512_maskz_loadu_ps(km, x + (size_t)i * K + k);
+        _Pragma("GCC unroll 4") for (int i = 0; i < TB; i++)
+            _Pragma("GCC unroll 4") for (int j = 0; j < NB; j++) acc[i][j] = _mm512_fmadd_ps(xv[i], w[j], acc[i][j]);
     }
-    for (int i = 0; i < TB; i++)
-        for (int j = 0; j < NB; j++) y[(size_t)i * N + n + j] = _mm512_reduce_add_ps(acc[i][j]);
+    _Pragma("GCC unroll 4") for (int i = 0; i < TB; i++)
+        _Pragma("GCC unroll 4") for (int j = 0; j < NB; j++) y[(size_t)i * N + n + j] = _mm512_reduce_add_ps(acc[i][j]);
 }
 
 #ifndef NK_GEMM_MIN_T

@@ -24,12 +24,12 @@ AI float ld1(const void *base, size_t i, seam_dtype dt) {
 AI void kn_tile16(const float *x, int K, int RB, const void *W, size_t N, seam_dtype dt, const float *b, float *y,
                   int n) {
     float32x4_t a[4][4];
-    for (int r = 0; r < RB; r++)
-        for (int j = 0; j < 4; j++) a[r][j] = b ? vld1q_f32(b + n + 4 * j) : vdupq_n_f32(0);
+    _Pragma("GCC unroll 4") for (int r = 0; r < RB; r++)
+        _Pragma("GCC unroll 4") for (int j = 0; j < 4; j++) a[r][j] = b ? vld1q_f32(b + n + 4 * j) : vdupq_n_f32(0);
     for (int k = 0; k < K; k++) {
         size_t off = (size_t)k * N + (size_t)n;
         float32x4_t w0 = ld4(W, off, dt), w1 = ld4(W, off + 4, dt), w2 = ld4(W, off + 8, dt), w3 = ld4(W, off + 12, dt);
-        for (int r = 0; r < RB; r++) {
+        _Pragma("GCC unroll 4") for (int r = 0; r < RB; r++) {
             float xv = x[(size_t)r * K + k];
             a[r][0] = vfmaq_n_f32(a[r][0], w0, xv);
             a[r][1] = vfmaq_n_f32(a[r][1], w1, xv);
@@ -37,8 +37,8 @@ AI void kn_tile16(const float *x, int K, int RB, const void *W, size_t N, seam_d
             a[r][3] = vfmaq_n_f32(a[r][3], w3, xv);
         }
     }
-    for (int r = 0; r < RB; r++)
-        for (int j = 0; j < 4; j++) vst1q_f32(y + (size_t)r * N + n + 4 * j, a[r][j]);
+    _Pragma("GCC unroll 4") for (int r = 0; r < RB; r++)
+        _Pragma("GCC unroll 4") for (int j = 0; j < 4; j++) vst1q_f32(y + (size_t)r * N + n + 4 * j, a[r][j]);
 }
 
 AI void kn_rows(const float *x, int K, int RB, const void *W, size_t N, seam_dtype dt, const float *b, float *y, int n0,
