@@ -95,6 +95,34 @@ TEST(test_kernels_matmul_matches_scalar) {
                 }
 }
 
+/* Shapes past the size switches inside the SIMD tables (the Linear layout takes the packed
+ * GEMM once T * K reaches 2^16; several k-blocks and column groups), with tails everywhere. */
+TEST(test_kernels_large_matmul_matches_scalar) {
+    const int shapes[][3] = {{37, 1777, 45}, {70, 1025, 300}, {13, 5000, 33}};
+    int ns = n_simd();
+    for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++)
+        for (int d = 0; d < 3; d++) {
+            int T = shapes[si][0], K = shapes[si][1], N = shapes[si][2];
+            seam_mat kn = {make_weights((seam_dtype)d, K, N), (seam_dtype)d, K, N};
+            seam_mat nk = {make_weights((seam_dtype)d, N, K), (seam_dtype)d, N, K};
+            float *x = malloc((size_t)T * K * 4), *b = malloc((size_t)N * 4);
+            float *ref = malloc((size_t)T * N * 4), *got = malloc((size_t)T * N * 4);
+            for (int i = 0; i < T * K; i++) x[i] = frand();
+            for (int i = 0; i < N; i++) b[i] = frand();
+            for (int s = 0; s < ns; s++) {
+                seam_kernels_scalar.matmul_kn(x, T, &kn, b, ref, 0, N);
+                simd_tables[s]->matmul_kn(x, T, &kn, b, got, 0, N);
+                double e = max_rel(got, ref, (size_t)T * N);
+                CHECKF(e < 1e-5, "%s kn dtype %d T%d K%d N%d: %g", simd_tables[s]->name, d, T, K, N, e);
+                seam_kernels_scalar.matmul_nk(x, T, &nk, ref, 0, N);
+                simd_tables[s]->matmul_nk(x, T, &nk, got, 0, N);
+                e = max_rel(got, ref, (size_t)T * N);
+                CHECKF(e < 1e-5, "%s nk dtype %d T%d K%d N%d: %g", simd_tables[s]->name, d, T, K, N, e);
+            }
+            free((void *)kn.data); free((void *)nk.data); free(x); free(b); free(ref); free(got);
+        }
+}
+
 TEST(test_kernels_vector_ops_match_scalar) {
     int ns = n_simd();
     for (int n = 0; n < 70; n++) {
