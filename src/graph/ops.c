@@ -12,25 +12,32 @@ typedef struct {
     float *y;
 } matmul_job;
 
-/* Prefill-sized products split along rows once every thread gets a few register tiles of
- * them: each thread then runs whole column panels (a column split of GPT-2's 768 outputs
- * over 16 threads would leave every thread a partial panel), at the price of every thread
- * packing all of W, which is small next to its rows' FMAs. Decode and small batches split
- * the columns, so W is streamed from memory once in all. */
-#define ROW_SPLIT_MIN_ROWS 32
-
-static int split_rows(int T, int nth) { return nth > 1 && T >= ROW_SPLIT_MIN_ROWS * nth; }
+/* How nth threads share a product of T rows and N columns: a grid of row groups x column
+ * groups. Decode-sized products (T < 4) split the columns only, so W is streamed from
+ * memory once in all. Larger ones pick the grid that minimises, per thread, the padded
+ * tile work (rows in register tiles of 12, columns in panels of 32: a column split of
+ * GPT-2's 768 outputs over 16 threads would leave every thread a partial panel) plus the
+ * cost of packing its share of W (every row group packs W again). */
+static int row_groups(int T, int N, int nth) {
+    if (nth <= 1 || T < 4) return 1;
+    int best = 1;
+    double best_cost = 0;
+    for (int rg = 1; rg <= nth; rg++) {
+        if (nth % rg || rg > T) continue;
+        int cg = nth / rg;
+        double rows = (double)((T + rg - 1) / rg + 11) / 12 * 12;
+        double cols = (double)(((N + cg - 1) / cg + 31) / 32 * 32);
+        double cost = rows * cols + 8.0 * cols;
+        if (rg == 1 || cost < best_cost) { best = rg; best_cost = cost; }
+    }
+    return best;
+}
 
 static void worker_range(const matmul_job *j, int N, int ith, int nth, int *t0, int *t1, int *lo, int *hi) {
-    if (split_rows(j->T, nth)) {
-        seam_pool_chunk(j->T, 1, ith, nth, t0, t1);
-        *lo = 0;
-        *hi = *t0 < *t1 ? N : 0;
-    } else {
-        *t0 = 0;
-        *t1 = j->T;
-        seam_pool_chunk(N, j->T < 4 ? 16 : 32, ith, nth, lo, hi);
-    }
+    int rg = row_groups(j->T, N, nth), cg = nth / rg;
+    seam_pool_chunk(j->T, 1, ith / cg, rg, t0, t1);
+    seam_pool_chunk(N, j->T < 4 ? 16 : 32, ith % cg, cg, lo, hi);
+    if (*t0 >= *t1) *hi = *lo;
 }
 
 static void kn_worker(void *arg, int ith, int nth) {
