@@ -33,11 +33,32 @@ AI float hsum4(v128_t v) {
 
 AI v128_t madd(v128_t acc, v128_t a, v128_t b) { return wasm_f32x4_add(acc, wasm_f32x4_mul(a, b)); }
 
-/* One register tile: RB rows of x times NV*4 columns of W from column n. RB*NV accumulators
- * plus NV weight vectors and one broadcast stay within 16 registers. */
+/* Prefill and batches (T >= 4): the packed GEMM of gemm_wasm.h. */
+#include "kernels/gemm_wasm.h"
+WG_TILE(1) WG_TILE(2) WG_TILE(3) WG_TILE(4)
+#if WG_MR > 4
+WG_TILE(5)
+#endif
+#if WG_MR > 5
+WG_TILE(6)
+#endif
+static const wg_tile_fn wg_tiles[] = {wg_tile_1, wg_tile_2, wg_tile_3, wg_tile_4,
+#if WG_MR > 4
+                                      wg_tile_5,
+#endif
+#if WG_MR > 5
+                                      wg_tile_6,
+#endif
+};
+_Static_assert(sizeof wg_tiles / sizeof wg_tiles[0] == WG_MR, "one tile per height");
+#define WG_MIN_T 4
+
+/* Below WG_MIN_T rows (decode, short batches) packing W would not pay: W streams straight
+ * from memory. One register tile: RB rows of x times NV*4 columns of W from column n. RB*NV
+ * accumulators plus NV weight vectors and one broadcast stay within 16 registers. */
 AI void kn_tile(const float *x, int K, int RB, int NV, const void *W, size_t N, seam_dtype dt, const float *b,
                 float *y, int n) {
-    v128_t acc[6][4];
+    v128_t acc[3][4];
     for (int j = 0; j < NV; j++) {
         v128_t bj = b ? wasm_v128_load(b + n + 4 * j) : wasm_f32x4_splat(0.0f);
         for (int r = 0; r < RB; r++) acc[r][j] = bj;
@@ -67,8 +88,8 @@ AI void kn_tail(const float *x, int K, int RB, const void *W, size_t N, seam_dty
 }
 
 /* Decode (one row) is bound by weight bandwidth: 16-column panels cut loop overhead per
- * weight byte. Several rows reuse each weight load instead, with 8-column panels so six
- * rows of accumulators still fit the register file. */
+ * weight byte. Three rows reuse each weight load instead, with 8-column panels so their
+ * accumulators still fit the register file. RB < WG_MIN_T. */
 AI void kn_rows(const float *x, int K, int RB, const void *W, size_t N, seam_dtype dt, const float *b, float *y,
                 int n0, int n1) {
     int n = n0;
@@ -79,9 +100,6 @@ AI void kn_rows(const float *x, int K, int RB, const void *W, size_t N, seam_dty
     }
     for (; n + 8 <= n1; n += 8) {
         switch (RB) {
-        case 6: kn_tile(x, K, 6, 2, W, N, dt, b, y, n); break;
-        case 5: kn_tile(x, K, 5, 2, W, N, dt, b, y, n); break;
-        case 4: kn_tile(x, K, 4, 2, W, N, dt, b, y, n); break;
         case 3: kn_tile(x, K, 3, 2, W, N, dt, b, y, n); break;
         case 2: kn_tile(x, K, 2, 2, W, N, dt, b, y, n); break;
         default: kn_tile(x, K, 1, 2, W, N, dt, b, y, n); break;
@@ -89,9 +107,6 @@ AI void kn_rows(const float *x, int K, int RB, const void *W, size_t N, seam_dty
     }
     for (; n + 4 <= n1; n += 4) {
         switch (RB) {
-        case 6: kn_tile(x, K, 6, 1, W, N, dt, b, y, n); break;
-        case 5: kn_tile(x, K, 5, 1, W, N, dt, b, y, n); break;
-        case 4: kn_tile(x, K, 4, 1, W, N, dt, b, y, n); break;
         case 3: kn_tile(x, K, 3, 1, W, N, dt, b, y, n); break;
         case 2: kn_tile(x, K, 2, 1, W, N, dt, b, y, n); break;
         default: kn_tile(x, K, 1, 1, W, N, dt, b, y, n); break;
@@ -103,13 +118,11 @@ AI void kn_rows(const float *x, int K, int RB, const void *W, size_t N, seam_dty
 AI void kn_dtype(const float *x, int T, const seam_mat *Wm, const float *b, float *y, int n0, int n1, seam_dtype dt) {
     int K = Wm->rows;
     size_t N = (size_t)Wm->cols;
-    /* Panels of 256 columns keep the slice of W a row block touches in cache while every
-     * row block of x reuses it. */
+    if (T >= WG_MIN_T) { wg_run(wg_tiles, x, T, Wm->data, dt, 0, K, N, b, y, n0, n1); return; }
+    /* Panels of 256 columns keep the slice of W the rows touch in cache while each reuses it. */
     for (int p0 = n0; p0 < n1; p0 += 256) {
         int p1 = p0 + 256 < n1 ? p0 + 256 : n1;
-        int t = 0;
-        for (; t + 6 <= T; t += 6) kn_rows(x + (size_t)t * K, K, 6, Wm->data, N, dt, b, y + (size_t)t * N, p0, p1);
-        if (T - t) kn_rows(x + (size_t)t * K, K, T - t, Wm->data, N, dt, b, y + (size_t)t * N, p0, p1);
+        kn_rows(x, K, T, Wm->data, N, dt, b, y, p0, p1);
     }
 }
 
@@ -121,11 +134,12 @@ static void wasm_matmul_kn(const float *x, int T, const seam_mat *W, const float
     }
 }
 
-/* Dot-product layout: four W rows at a time share each load of x. */
+/* Dot-product layout below WG_MIN_T rows: four W rows at a time share each load of x. */
 AI void nk_dtype(const float *x, int T, const seam_mat *Wm, float *y, int n0, int n1, seam_dtype dt) {
     int K = Wm->cols;
     size_t N = (size_t)Wm->rows;
     const void *W = Wm->data;
+    if (T >= WG_MIN_T) { wg_run(wg_tiles, x, T, W, dt, 1, K, N, NULL, y, n0, n1); return; }
     for (int t = 0; t < T; t++) {
         const float *xr = x + (size_t)t * K;
         float *yr = y + (size_t)t * N;
