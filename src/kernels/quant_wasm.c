@@ -18,8 +18,9 @@
 /* Activation rows per pass over a tile of four weight rows: the tile (4 K bytes) stays in
  * L1 while the rows of x (QT_BLOCK K bytes) stream from L2. */
 #define QT_BLOCK 16
-/* Blocks whose weight scales are converted to f32 at a time (2 KiB of stack for q4). */
-#define QKB 64
+/* Blocks per chunk: their weight scales are converted to f32 (1 KiB for q4) and, for
+ * several activation rows, the tile's weights widened to int16 (8 KiB) at a time. */
+#define QKB 32
 
 static void wasm_quantize_x(const float *x, int K, int8_t *q, float *d, float *s) {
     for (int b = 0; b < K / SEAM_QBLOCK; b++) {
@@ -126,13 +127,64 @@ WAI void store_tile(const v128_t *acc, int t0, int t1, const float *bias, float 
     }
 }
 
+/* Weights of one block widened to int16 in x_widen's order, for tiles reused by several
+ * activation rows: the widening is then done once per tile instead of once per row. */
+WAI void q8_widen(const int8_t *w, int16_t *dst) {
+    v128_t a = wasm_v128_load(w), c = wasm_v128_load(w + 16);
+    wasm_v128_store(dst, wasm_i16x8_extend_low_i8x16(a));
+    wasm_v128_store(dst + 8, wasm_i16x8_extend_high_i8x16(a));
+    wasm_v128_store(dst + 16, wasm_i16x8_extend_low_i8x16(c));
+    wasm_v128_store(dst + 24, wasm_i16x8_extend_high_i8x16(c));
+}
+
+WAI void q4_widen(const uint8_t *w, int16_t *dst) {
+    v128_t v = wasm_v128_load(w), mask = wasm_i16x8_splat(0x0F);
+    v128_t e0 = wasm_u16x8_extend_low_u8x16(v), e1 = wasm_u16x8_extend_high_u8x16(v);
+    wasm_v128_store(dst, wasm_v128_and(e0, mask));
+    wasm_v128_store(dst + 8, wasm_v128_and(e1, mask));
+    wasm_v128_store(dst + 16, wasm_u16x8_shr(e0, 4));
+    wasm_v128_store(dst + 24, wasm_u16x8_shr(e1, 4));
+}
+
+/* Σ w·x of one block from widened weights. */
+WAI v128_t w16_dot(const int16_t *w, const v128_t *xe) {
+    v128_t p = wasm_i32x4_dot_i16x8(wasm_v128_load(w), xe[0]);
+    p = wasm_i32x4_add(p, wasm_i32x4_dot_i16x8(wasm_v128_load(w + 8), xe[1]));
+    p = wasm_i32x4_add(p, wasm_i32x4_dot_i16x8(wasm_v128_load(w + 16), xe[2]));
+    return wasm_i32x4_add(p, wasm_i32x4_dot_i16x8(wasm_v128_load(w + 24), xe[3]));
+}
+
+/* acc[t] += the terms of blocks b0 .. b0 + nbk of rows t0 .. t1, the four int32 block sums
+ * given by PSUM (which sees j, o = the block's weight offset, and xe). */
+#define TILE_ROWS(PSUM, Q4)                                                                                    \
+    for (int t = t0; t < t1; t++) {                                                                            \
+        const int8_t *xq = x->q + (size_t)t * K;                                                               \
+        const float *xd = x->d + (size_t)t * nb, *xs = x->s + (size_t)t * nb;                                  \
+        v128_t a = acc[t - t0];                                                                                \
+        for (int j = 0; j < nbk; j++) {                                                                        \
+            int b = b0 + j;                                                                                    \
+            v128_t xe[4];                                                                                      \
+            x_widen(xq + b * SEAM_QBLOCK, xe);                                                                 \
+            v128_t p = PSUM;                                                                                   \
+            /* (dw·dx)·Σ, as the scalar reference rounds it */                                                \
+            v128_t term = wasm_f32x4_mul(wasm_f32x4_mul(wasm_v128_load(sc + 4 * j), wasm_f32x4_splat(xd[b])), \
+                                         wasm_f32x4_convert_i32x4(p));                                         \
+            if (Q4) term = wasm_f32x4_add(term, wasm_f32x4_mul(wasm_v128_load(mn + 4 * j), wasm_f32x4_splat(xs[b]))); \
+            a = wasm_f32x4_add(a, term);                                                                       \
+        }                                                                                                      \
+        acc[t - t0] = a;                                                                                       \
+    }
+
 /* One kernel for both types: the weight pointers of a tile advance rb bytes per row and
- * BB bytes per block; Q4 adds the offset term mw[n, b]·s[t, b] to each block's term. */
-#define DEFINE_MATMUL(NAME, WT, DOT, BB, Q4)                                                                   \
+ * BB bytes per block; Q4 adds the offset term mw[n, b]·s[t, b] to each block's term. A
+ * single activation row (decode) reads the weights directly; several rows share a copy of
+ * the tile's chunk widened to int16 (8 KiB). */
+#define DEFINE_MATMUL(NAME, WT, DOT, WIDEN, BB, Q4)                                                            \
     static void NAME(const seam_qx *x, int T, const seam_qmat *W, const float *bias, float *y, int n0, int n1) { \
         int K = W->cols, nb = K / SEAM_QBLOCK;                                                                 \
         size_t N = (size_t)W->rows, rb = (size_t)nb * (BB);                                                    \
         float sc[QKB * 4], mn[QKB * 4];                                                                        \
+        int16_t wide[4 * QKB * SEAM_QBLOCK] __attribute__((aligned(16)));                                      \
         v128_t acc[QT_BLOCK];                                                                                  \
         for (int t0 = 0; t0 < T; t0 += QT_BLOCK) {                                                             \
             int t1 = T - t0 < QT_BLOCK ? T : t0 + QT_BLOCK;                                                    \
@@ -147,35 +199,27 @@ WAI void store_tile(const v128_t *acc, int t0, int t1, const float *bias, float 
                     int nbk = nb - b0 < QKB ? nb - b0 : QKB;                                                   \
                     scales_f32(W->scale + (size_t)n * nb, nb, R, b0, nbk, sc);                                 \
                     if (Q4) scales_f32(W->min + (size_t)n * nb, nb, R, b0, nbk, mn);                           \
-                    for (int t = t0; t < t1; t++) {                                                            \
-                        const int8_t *xq = x->q + (size_t)t * K;                                               \
-                        const float *xd = x->d + (size_t)t * nb, *xs = x->s + (size_t)t * nb;                  \
-                        v128_t a = acc[t - t0];                                                                \
-                        for (int j = 0; j < nbk; j++) {                                                        \
-                            int b = b0 + j;                                                                    \
-                            size_t o = (size_t)b * (BB);                                                       \
-                            v128_t xe[4];                                                                      \
-                            x_widen(xq + b * SEAM_QBLOCK, xe);                                                 \
-                            v128_t p = hsum4x4(DOT(w0 + o, xe), DOT(w1 + o, xe), DOT(w2 + o, xe), DOT(w3 + o, xe)); \
-                            /* (dw·dx)·Σ, as the scalar reference rounds it */                                \
-                            v128_t term = wasm_f32x4_mul(wasm_f32x4_mul(wasm_v128_load(sc + 4 * j),             \
-                                                                        wasm_f32x4_splat(xd[b])),              \
-                                                         wasm_f32x4_convert_i32x4(p));                         \
-                            if (Q4)                                                                            \
-                                term = wasm_f32x4_add(term, wasm_f32x4_mul(wasm_v128_load(mn + 4 * j),          \
-                                                                           wasm_f32x4_splat(xs[b])));          \
-                            a = wasm_f32x4_add(a, term);                                                       \
-                        }                                                                                      \
-                        acc[t - t0] = a;                                                                       \
+                    if (t1 - t0 == 1) {                                                                        \
+                        TILE_ROWS(hsum4x4(DOT(w0 + (size_t)b * (BB), xe), DOT(w1 + (size_t)b * (BB), xe),       \
+                                          DOT(w2 + (size_t)b * (BB), xe), DOT(w3 + (size_t)b * (BB), xe)), Q4)  \
+                        continue;                                                                              \
                     }                                                                                          \
+                    const WT *wr[4] = {w0, w1, w2, w3};                                                        \
+                    for (int r = 0; r < 4; r++)                                                                \
+                        for (int j = 0; j < nbk; j++)                                                          \
+                            WIDEN(wr[r] + (size_t)(b0 + j) * (BB), wide + (size_t)(r * QKB + j) * SEAM_QBLOCK); \
+                    TILE_ROWS(hsum4x4(w16_dot(wide + (size_t)j * SEAM_QBLOCK, xe),                             \
+                                      w16_dot(wide + (size_t)(QKB + j) * SEAM_QBLOCK, xe),                     \
+                                      w16_dot(wide + (size_t)(2 * QKB + j) * SEAM_QBLOCK, xe),                 \
+                                      w16_dot(wide + (size_t)(3 * QKB + j) * SEAM_QBLOCK, xe)), Q4)            \
                 }                                                                                              \
                 store_tile(acc, t0, t1, bias, y, N, n, R);                                                     \
             }                                                                                                  \
         }                                                                                                      \
     }
 
-DEFINE_MATMUL(wasm_matmul_q8, int8_t, q8_dot, SEAM_QBLOCK, 0)
-DEFINE_MATMUL(wasm_matmul_q4, uint8_t, q4_dot, SEAM_QBLOCK / 2, 1)
+DEFINE_MATMUL(wasm_matmul_q8, int8_t, q8_dot, q8_widen, SEAM_QBLOCK, 0)
+DEFINE_MATMUL(wasm_matmul_q4, uint8_t, q4_dot, q4_widen, SEAM_QBLOCK / 2, 1)
 
 const seam_qkernels seam_qkernels_wasm = {"wasm", wasm_quantize_x, wasm_matmul_q8, wasm_matmul_q4};
 #endif
