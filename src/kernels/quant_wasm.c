@@ -3,7 +3,8 @@
  * widened to int16 and multiplied with i32x4.dot_i16x8_s, which V8 lowers to one pmaddwd on
  * x86 (|w|, |x| ≤ 127: the pair sums cannot overflow). The activation block is widened once
  * and shared by the four weight rows of a tile, whose int32 sums are then reduced into one
- * vector (lane r = row r), converted and scaled once per block.
+ * vector (lane r = row r), converted and scaled once per block. With several activation
+ * rows, the tile's weights are widened once into a stack buffer that every row reuses.
  *
  * Every block's term is computed with the same f32 operations, in the same block order, as
  * the scalar reference, so results match it bit for bit (only the reduction of the integer
@@ -91,8 +92,8 @@ WAI v128_t hsum4x4(v128_t p0, v128_t p1, v128_t p2, v128_t p3) {
     return wasm_i32x4_add(wasm_i64x2_shuffle(u01, u23, 0, 2), wasm_i64x2_shuffle(u01, u23, 1, 3));
 }
 
-/* f16 values src[r][b0 .. b0 + nbk) of four rows (nrow[r] blocks apart) into dst[j][r] as
- * f32; rows past R get 0, so their lanes compute nothing that is kept. */
+/* f16 values src[r * nb + b0 .. + nbk) of four rows into dst[j][r] as f32, so block j's
+ * scales load as one vector; rows past R get 0 (their lanes are dropped anyway). */
 static void scales_f32(const uint16_t *src, int nb, int R, int b0, int nbk, float *dst) {
     for (int r = 0; r < 4; r++) {
         if (r >= R) {
