@@ -7,23 +7,9 @@
 #include <wasm_simd128.h>
 
 #include "kernels/kernels.h"
+#include "kernels/simd_wasm.h"
 
 #define AI static inline __attribute__((always_inline))
-
-/* f16 → f32 without a conversion instruction: moving exponent and mantissa into place
- * and multiplying by 2^112 rebiases normals and turns subnormal halves (which land as f32
- * subnormals, kept exactly: WebAssembly never flushes them) into the right normals. The
- * product is exact, so this matches seam_f16_to_f32 bit for bit. Exponent 31 would overflow
- * to infinity, losing NaN payloads, so inf/NaN get their f32 exponent set directly. */
-AI v128_t half4_to_f32(v128_t h) {
-    v128_t em = wasm_v128_and(h, wasm_i32x4_splat(0x7FFF));
-    v128_t sign = wasm_i32x4_shl(wasm_v128_and(h, wasm_i32x4_splat(0x8000)), 16);
-    v128_t shifted = wasm_i32x4_shl(em, 13);
-    v128_t scaled = wasm_f32x4_mul(shifted, wasm_f32x4_splat(0x1p112f));
-    v128_t special = wasm_v128_or(shifted, wasm_i32x4_splat(0x70000000));
-    v128_t is_special = wasm_i32x4_ge(em, wasm_i32x4_splat(0x7C00));
-    return wasm_v128_or(sign, wasm_v128_bitselect(special, scaled, is_special));
-}
 
 /* Four consecutive weights from element i, widened to f32. */
 AI v128_t ld4(const void *base, size_t i, seam_dtype dt) {
@@ -47,84 +33,74 @@ AI float hsum4(v128_t v) {
 
 AI v128_t madd(v128_t acc, v128_t a, v128_t b) { return wasm_f32x4_add(acc, wasm_f32x4_mul(a, b)); }
 
-/* One register tile: RB rows of x times NV*4 columns of W from column n. RB*NV accumulators
- * plus NV weight vectors and one broadcast stay within 16 registers. */
-AI void kn_tile(const float *x, int K, int RB, int NV, const void *W, size_t N, seam_dtype dt, const float *b,
-                float *y, int n) {
-    v128_t acc[6][4];
-    for (int j = 0; j < NV; j++) {
-        v128_t bj = b ? wasm_v128_load(b + n + 4 * j) : wasm_f32x4_splat(0.0f);
-        for (int r = 0; r < RB; r++) acc[r][j] = bj;
-    }
-    for (int k = 0; k < K; k++) {
-        size_t off = (size_t)k * N + (size_t)n;
-        v128_t w[4];
-        for (int j = 0; j < NV; j++) w[j] = ld4(W, off + 4 * (size_t)j, dt);
-        for (int r = 0; r < RB; r++) {
-            v128_t xv = wasm_f32x4_splat(x[(size_t)r * K + k]);
-            for (int j = 0; j < NV; j++) acc[r][j] = madd(acc[r][j], xv, w[j]);
-        }
-    }
-    for (int r = 0; r < RB; r++)
-        for (int j = 0; j < NV; j++) wasm_v128_store(y + (size_t)r * N + n + 4 * j, acc[r][j]);
-}
+/* Prefill and batches (T >= 4): the packed GEMM of gemm_wasm.h. */
+#include "kernels/gemm_wasm.h"
+WG_TILE(1) WG_TILE(2) WG_TILE(3) WG_TILE(4)
+#if WG_MR > 4
+WG_TILE(5)
+#endif
+#if WG_MR > 5
+WG_TILE(6)
+#endif
+static const wg_tile_fn wg_tiles[] = {wg_tile_1, wg_tile_2, wg_tile_3, wg_tile_4,
+#if WG_MR > 4
+                                      wg_tile_5,
+#endif
+#if WG_MR > 5
+                                      wg_tile_6,
+#endif
+};
+_Static_assert(sizeof wg_tiles / sizeof wg_tiles[0] == WG_MR, "one tile per height");
+#define WG_MIN_T 4
 
-/* Columns left over after the vector panels, one at a time. */
-AI void kn_tail(const float *x, int K, int RB, const void *W, size_t N, seam_dtype dt, const float *b, float *y,
-                int n0, int n1) {
-    for (int r = 0; r < RB; r++)
-        for (int n = n0; n < n1; n++) {
-            float acc = b ? b[n] : 0.0f;
-            for (int k = 0; k < K; k++) acc += x[(size_t)r * K + k] * ld1(W, (size_t)k * N + (size_t)n, dt);
-            y[(size_t)r * N + n] = acc;
+/* Below WG_MIN_T rows (decode, short batches) packing W would not pay. As kernels_avx512.c's
+ * kn_stream, W is read row by row (sequential, what the prefetchers and a bandwidth-bound
+ * matvec want; 16-column panels stepped through W one row of N floats per k, 2-4x slower
+ * in node on GPT-2 shapes) while y[n0:n1] stays in L1. Four rows of W per pass cut the loads
+ * and stores of y; each y element still gets its products in k order, as the scalar loop. */
+AI void kn_stream(const float *x, int T, const seam_mat *Wm, const float *b, float *y, int n0, int n1, seam_dtype dt) {
+    int K = Wm->rows;
+    size_t N = (size_t)Wm->cols;
+    const void *W = Wm->data;
+    for (int t = 0; t < T; t++) {
+        const float *xr = x + (size_t)t * K;
+        float *yr = y + (size_t)t * N;
+        for (int n = n0; n < n1; n++) yr[n] = b ? b[n] : 0.0f;
+        int k = 0;
+        for (; k + 4 <= K; k += 4) {
+            v128_t x0 = wasm_f32x4_splat(xr[k]), x1 = wasm_f32x4_splat(xr[k + 1]);
+            v128_t x2 = wasm_f32x4_splat(xr[k + 2]), x3 = wasm_f32x4_splat(xr[k + 3]);
+            size_t r0 = (size_t)k * N, r1 = r0 + N, r2 = r1 + N, r3 = r2 + N;
+            int n = n0;
+            for (; n + 4 <= n1; n += 4) {
+                v128_t acc = wasm_v128_load(yr + n);
+                acc = madd(acc, x0, ld4(W, r0 + n, dt));
+                acc = madd(acc, x1, ld4(W, r1 + n, dt));
+                acc = madd(acc, x2, ld4(W, r2 + n, dt));
+                acc = madd(acc, x3, ld4(W, r3 + n, dt));
+                wasm_v128_store(yr + n, acc);
+            }
+            for (; n < n1; n++) {
+                float a = yr[n];
+                a += xr[k] * ld1(W, r0 + n, dt);
+                a += xr[k + 1] * ld1(W, r1 + n, dt);
+                a += xr[k + 2] * ld1(W, r2 + n, dt);
+                a += xr[k + 3] * ld1(W, r3 + n, dt);
+                yr[n] = a;
+            }
         }
-}
-
-/* Decode (one row) is bound by weight bandwidth: 16-column panels cut loop overhead per
- * weight byte. Several rows reuse each weight load instead, with 8-column panels so six
- * rows of accumulators still fit the register file. */
-AI void kn_rows(const float *x, int K, int RB, const void *W, size_t N, seam_dtype dt, const float *b, float *y,
-                int n0, int n1) {
-    int n = n0;
-    if (RB == 1) {
-        for (; n + 16 <= n1; n += 16) kn_tile(x, K, 1, 4, W, N, dt, b, y, n);
-    } else if (RB == 2) {
-        for (; n + 16 <= n1; n += 16) kn_tile(x, K, 2, 4, W, N, dt, b, y, n);
-    }
-    for (; n + 8 <= n1; n += 8) {
-        switch (RB) {
-        case 6: kn_tile(x, K, 6, 2, W, N, dt, b, y, n); break;
-        case 5: kn_tile(x, K, 5, 2, W, N, dt, b, y, n); break;
-        case 4: kn_tile(x, K, 4, 2, W, N, dt, b, y, n); break;
-        case 3: kn_tile(x, K, 3, 2, W, N, dt, b, y, n); break;
-        case 2: kn_tile(x, K, 2, 2, W, N, dt, b, y, n); break;
-        default: kn_tile(x, K, 1, 2, W, N, dt, b, y, n); break;
+        for (; k < K; k++) {
+            size_t r0 = (size_t)k * N;
+            for (int n = n0; n < n1; n++) yr[n] += xr[k] * ld1(W, r0 + n, dt);
         }
     }
-    for (; n + 4 <= n1; n += 4) {
-        switch (RB) {
-        case 6: kn_tile(x, K, 6, 1, W, N, dt, b, y, n); break;
-        case 5: kn_tile(x, K, 5, 1, W, N, dt, b, y, n); break;
-        case 4: kn_tile(x, K, 4, 1, W, N, dt, b, y, n); break;
-        case 3: kn_tile(x, K, 3, 1, W, N, dt, b, y, n); break;
-        case 2: kn_tile(x, K, 2, 1, W, N, dt, b, y, n); break;
-        default: kn_tile(x, K, 1, 1, W, N, dt, b, y, n); break;
-        }
-    }
-    if (n < n1) kn_tail(x, K, RB, W, N, dt, b, y, n, n1);
 }
 
 AI void kn_dtype(const float *x, int T, const seam_mat *Wm, const float *b, float *y, int n0, int n1, seam_dtype dt) {
     int K = Wm->rows;
     size_t N = (size_t)Wm->cols;
-    /* Panels of 256 columns keep the slice of W a row block touches in cache while every
-     * row block of x reuses it. */
-    for (int p0 = n0; p0 < n1; p0 += 256) {
-        int p1 = p0 + 256 < n1 ? p0 + 256 : n1;
-        int t = 0;
-        for (; t + 6 <= T; t += 6) kn_rows(x + (size_t)t * K, K, 6, Wm->data, N, dt, b, y + (size_t)t * N, p0, p1);
-        if (T - t) kn_rows(x + (size_t)t * K, K, T - t, Wm->data, N, dt, b, y + (size_t)t * N, p0, p1);
-    }
+    if (T >= WG_MIN_T) { wg_run(wg_tiles, x, T, Wm->data, dt, 0, K, N, b, y, n0, n1); return; }
+    kn_stream(x, T, Wm, b, y, n0, n1, dt);
 }
 
 static void wasm_matmul_kn(const float *x, int T, const seam_mat *W, const float *b, float *y, int n0, int n1) {
@@ -135,11 +111,12 @@ static void wasm_matmul_kn(const float *x, int T, const seam_mat *W, const float
     }
 }
 
-/* Dot-product layout: four W rows at a time share each load of x. */
+/* Dot-product layout below WG_MIN_T rows: four W rows at a time share each load of x. */
 AI void nk_dtype(const float *x, int T, const seam_mat *Wm, float *y, int n0, int n1, seam_dtype dt) {
     int K = Wm->cols;
     size_t N = (size_t)Wm->rows;
     const void *W = Wm->data;
+    if (T >= WG_MIN_T) { wg_run(wg_tiles, x, T, W, dt, 1, K, N, NULL, y, n0, n1); return; }
     for (int t = 0; t < T; t++) {
         const float *xr = x + (size_t)t * K;
         float *yr = y + (size_t)t * N;

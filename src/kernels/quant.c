@@ -117,6 +117,9 @@ const seam_qkernels *seam_qkernels_by_name(const char *name) {
 #if defined(SEAM_QUANT_NEONDOT)
     if (!strcmp(name, "neondot") && cpu_has_dotprod()) return &seam_qkernels_neondot;
 #endif
+#if defined(__wasm_simd128__)
+    if (!strcmp(name, "wasm")) return &seam_qkernels_wasm;
+#endif
     return NULL;
 }
 
@@ -139,6 +142,8 @@ const seam_qkernels *seam_qkernels_best(void) {
 #endif
 #if defined(__aarch64__)
     return &seam_qkernels_neon; /* Advanced SIMD is mandatory on AArch64 */
+#elif defined(__wasm_simd128__)
+    return &seam_qkernels_wasm; /* a SIMD build only loads where SIMD128 is supported */
 #else
     return &seam_qkernels_scalar;
 #endif

@@ -9,7 +9,7 @@
  *   q4:  y[t,n] = Σ_b dw[n,b]·dx[t,b]·Σ_i qw·qx + mw[n,b]·(dx[t,b]·Σ_i qx)
  *
  * The integer sums are exact on every ISA (x86: vpmaddubsw/vpmaddwd, or vpdpbusd with
- * AVX-512 VNNI); only the order of the f32 accumulation differs, so SIMD results equal the
+ * AVX-512 VNNI; WebAssembly: i32x4.dot_i16x8_s on widened bytes); only the order of the f32 accumulation differs, so SIMD results equal the
  * scalar ones to f32 rounding. quantize_x gives bit-identical output on every ISA. */
 #ifndef SEAM_KERNELS_QUANT_H
 #define SEAM_KERNELS_QUANT_H
@@ -53,12 +53,15 @@ extern const seam_qkernels seam_qkernels_neon;
 extern const seam_qkernels seam_qkernels_neondot;
 #endif
 #endif
+#if defined(__wasm_simd128__)
+extern const seam_qkernels seam_qkernels_wasm;
+#endif
 
-/* The best table for this CPU. SEAM_ISA (scalar|avx2|avx512|avx512vnni|neon|neondot)
+/* The best table for this CPU. SEAM_ISA (scalar|avx2|avx512|avx512vnni|neon|neondot|wasm)
  * forces one where the CPU has it: avx512 picks avx512vnni when the CPU has VNNI, else
  * avx2. */
 const seam_qkernels *seam_qkernels_best(void);
-/* A table by name ("scalar", "avx2", "avx512vnni", "neon", "neondot"), or NULL when
+/* A table by name ("scalar", "avx2", "avx512vnni", "neon", "neondot", "wasm"), or NULL when
  * unknown or not supported by this CPU. */
 const seam_qkernels *seam_qkernels_by_name(const char *name);
 

@@ -116,10 +116,10 @@ TEST(test_quant_q4_roundtrip) {
 
 /* ------------------------------------------------------------------ kernels */
 
-static const seam_qkernels *q_simd[4];
+static const seam_qkernels *q_simd[5];
 static int q_nsimd(void) {
     int n = 0;
-    const char *names[] = {"avx2", "avx512vnni", "neon", "neondot"};
+    const char *names[] = {"avx2", "avx512vnni", "neon", "neondot", "wasm"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         const seam_qkernels *k = seam_qkernels_by_name(names[i]);
         if (k) q_simd[n++] = k;
@@ -136,6 +136,9 @@ TEST(test_quant_simd_tables_present) {
 #if defined(__x86_64__)
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx2")) CHECK(n >= 1);
+#endif
+#if defined(__wasm_simd128__)
+    CHECK(n == 1 && best == q_simd[0]);
 #endif
 }
 
@@ -196,7 +199,7 @@ static void free_qmat(seam_qmat *W) {
 TEST(test_quant_kernels_match_scalar) {
     int ns = q_nsimd();
     const int Ts[] = {1, 2, 3, 5, 33, 37};
-    const int Ks[] = {32, 64, 96, 160, 544, 800};
+    const int Ks[] = {32, 64, 96, 160, 544, 800, 2080}; /* 2080: past a 64-block chunk of scales */
     const int Ns[] = {1, 3, 4, 5, 15, 17, 67};
     int checked = 0;
     for (int type = SEAM_QUANT_Q8; type <= SEAM_QUANT_Q4; type++)

@@ -1,0 +1,24 @@
+/* Helpers shared by the WebAssembly SIMD128 files (kernels_wasm.c, quant_wasm.c). */
+#ifndef SEAM_KERNELS_SIMD_WASM_H
+#define SEAM_KERNELS_SIMD_WASM_H
+
+#include <wasm_simd128.h>
+
+#define WAI static inline __attribute__((always_inline))
+
+/* f16 → f32 without a conversion instruction: moving exponent and mantissa into place
+ * and multiplying by 2^112 rebiases normals and turns subnormal halves (which land as f32
+ * subnormals, kept exactly: WebAssembly never flushes them) into the right normals. The
+ * product is exact, so this matches seam_f16_to_f32 bit for bit. Exponent 31 would overflow
+ * to infinity, losing NaN payloads, so inf/NaN get their f32 exponent set directly. */
+WAI v128_t half4_to_f32(v128_t h) {
+    v128_t em = wasm_v128_and(h, wasm_i32x4_splat(0x7FFF));
+    v128_t sign = wasm_i32x4_shl(wasm_v128_and(h, wasm_i32x4_splat(0x8000)), 16);
+    v128_t shifted = wasm_i32x4_shl(em, 13);
+    v128_t scaled = wasm_f32x4_mul(shifted, wasm_f32x4_splat(0x1p112f));
+    v128_t special = wasm_v128_or(shifted, wasm_i32x4_splat(0x70000000));
+    v128_t is_special = wasm_i32x4_ge(em, wasm_i32x4_splat(0x7C00));
+    return wasm_v128_or(sign, wasm_v128_bitselect(special, scaled, is_special));
+}
+
+#endif
