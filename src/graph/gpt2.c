@@ -159,7 +159,7 @@ static void mat_row(const seam_context *c, const seam_mat *W, const seam_qmat *Q
  * else W in the Conv1D layout (conv1d) or the Linear one. T must not exceed max_batch. */
 static void matmul(seam_context *c, const float *x, int T, const seam_mat *W, const seam_qmat *Q, const float *b,
                    float *y, int conv1d) {
-    if (Q->type) op_matmul_q(c->pool, c->qk, &c->qx, x, T, Q, b, y);
+    if (Q->type) op_matmul_q(c->pool, c->k, c->qk, &c->qx, x, T, Q, b, y);
     else if (conv1d) op_matmul_kn(c->pool, c->k, x, T, W, b, y);
     else op_matmul_nk(c->pool, c->k, x, T, W, b, y);
 }

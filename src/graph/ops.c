@@ -33,24 +33,24 @@ static int row_groups(int T, int N, int nth) {
     return best;
 }
 
-static void worker_range(const matmul_job *j, int N, int ith, int nth, int *t0, int *t1, int *lo, int *hi) {
-    int rg = row_groups(j->T, N, nth), cg = nth / rg;
-    seam_pool_chunk(j->T, 1, ith / cg, rg, t0, t1);
-    seam_pool_chunk(N, j->T < 4 ? 16 : 32, ith % cg, cg, lo, hi);
+static void worker_range(int T, int N, int ith, int nth, int *t0, int *t1, int *lo, int *hi) {
+    int rg = row_groups(T, N, nth), cg = nth / rg;
+    seam_pool_chunk(T, 1, ith / cg, rg, t0, t1);
+    seam_pool_chunk(N, T < 4 ? 16 : 32, ith % cg, cg, lo, hi);
     if (*t0 >= *t1) *hi = *lo;
 }
 
 static void kn_worker(void *arg, int ith, int nth) {
     const matmul_job *j = arg;
     int t0, t1, lo, hi, K = j->W->rows, N = j->W->cols;
-    worker_range(j, N, ith, nth, &t0, &t1, &lo, &hi);
+    worker_range(j->T, N, ith, nth, &t0, &t1, &lo, &hi);
     if (lo < hi) j->k->matmul_kn(j->x + (size_t)t0 * K, t1 - t0, j->W, j->b, j->y + (size_t)t0 * N, lo, hi);
 }
 
 static void nk_worker(void *arg, int ith, int nth) {
     const matmul_job *j = arg;
     int t0, t1, lo, hi, K = j->W->cols, N = j->W->rows;
-    worker_range(j, N, ith, nth, &t0, &t1, &lo, &hi);
+    worker_range(j->T, N, ith, nth, &t0, &t1, &lo, &hi);
     if (lo >= hi) return;
     j->k->matmul_nk(j->x + (size_t)t0 * K, t1 - t0, j->W, j->y + (size_t)t0 * N, lo, hi);
     if (j->b)
@@ -97,8 +97,29 @@ static void q_worker(void *arg, int ith, int nth) {
     else j->qk->matmul_q4(j->xq, j->T, j->W, j->b, j->y, lo, hi);
 }
 
-void op_matmul_q(seam_pool *pool, const seam_qkernels *qk, seam_qx *xq, const float *x, int T, const seam_qmat *W,
-                 const float *b, float *y) {
+typedef struct {
+    const seam_kernels *k;
+    const float *x;
+    int T;
+    const seam_qmat *W;
+    const float *b;
+    float *y;
+} qf_job;
+
+static void qf_worker(void *arg, int ith, int nth) {
+    const qf_job *j = arg;
+    int t0, t1, lo, hi, K = j->W->cols, N = j->W->rows;
+    worker_range(j->T, N, ith, nth, &t0, &t1, &lo, &hi);
+    if (lo < hi) j->k->matmul_qf(j->x + (size_t)t0 * K, t1 - t0, j->W, j->b, j->y + (size_t)t0 * N, lo, hi);
+}
+
+void op_matmul_q(seam_pool *pool, const seam_kernels *k, const seam_qkernels *qk, seam_qx *xq, const float *x, int T,
+                 const seam_qmat *W, const float *b, float *y) {
+    if (k && k->matmul_qf && T >= OP_QF_MIN_T) {
+        qf_job f = {k, x, T, W, b, y};
+        seam_pool_run(pool, qf_worker, &f);
+        return;
+    }
     qmatmul_job j = {qk, xq, x, T, W, b, y};
     xq->K = W->cols;
     /* A few rows are quantised faster than the pool wakes up. */

@@ -14,11 +14,14 @@ void op_matmul_kn(seam_pool *pool, const seam_kernels *k, const float *x, int T,
 /* y[T, N] = x[T, K] @ W[N, K]^T (+ b when non-NULL)   (Linear layout) */
 void op_matmul_nk(seam_pool *pool, const seam_kernels *k, const float *x, int T, const seam_mat *W, const float *b,
                   float *y);
-/* y[T, N] = x[T, K] @ W[N, K]^T (+ b) for a quantised W (Linear layout, K = W->cols):
- * x is quantised into xq (capacity T * K values, owned by the caller and sized once), then
- * integer block dot products run split along N across the pool. */
-void op_matmul_q(seam_pool *pool, const seam_qkernels *qk, seam_qx *xq, const float *x, int T, const seam_qmat *W,
-                 const float *b, float *y);
+/* y[T, N] = x[T, K] @ W[N, K]^T (+ b) for a quantised W (Linear layout, K = W->cols).
+ * Decode-sized T: x is quantised into xq (capacity T * K values, owned by the caller and
+ * sized once), then integer block dot products run split along N across the pool. From
+ * OP_QF_MIN_T rows on, where k has a matmul_qf, the packed f32 GEMM runs on W dequantised
+ * while packing (the integer path's per-row quantisation and block scaling cost more there). */
+#define OP_QF_MIN_T 64
+void op_matmul_q(seam_pool *pool, const seam_kernels *k, const seam_qkernels *qk, seam_qx *xq, const float *x, int T,
+                 const seam_qmat *W, const float *b, float *y);
 /* Attention keeps K and V transposed per head: row c = h * D + d of a [C][ld] block holds
  * component c of every position, so the scores of one query are D axpy's over contiguous
  * keys and each output component one dot product, with no horizontal sum per key.

@@ -24,6 +24,10 @@
 #include <immintrin.h>
 
 #include "kernels/kernels.h"
+#include "kernels/quant.h"
+
+/* What W is: [K, N] (Conv1D), [N, K] (Linear), or a quantised seam_qmat [N, K]. */
+enum { GEMM_KN, GEMM_NK, GEMM_Q };
 
 #define GEMM_NR (2 * GW)
 #define GAI static inline __attribute__((always_inline))
@@ -154,14 +158,15 @@ GAI void gemm_copy_rows(const float *x, size_t K, int rows, int k0, int kc, floa
 }
 
 /* The driver, given the table of tiles for 1..GEMM_MR rows (tiles[RB - 1]). W is [K, N]
- * (nk_layout = 0) or [N, K] (nk_layout = 1); y has row stride N.
+ * (GEMM_KN), [N, K] (GEMM_NK) or a quantised seam_qmat [N, K] (GEMM_Q, dt unused); y has
+ * row stride N.
  *
  * Columns go GEMM_NC at a time: for each k-block, the GEMM_NC / GEMM_NR panels of W are
  * packed once (into L2), then every row tile of x is loaded once and run against all of
  * them, so x is read ceil(N / GEMM_NC) times in all (it is 6 MiB for GPT-2's c_proj at
  * T = 512 and would not stay cached between panels) and W exactly once. */
 #define GEMM_PANELS (GEMM_NC / GEMM_NR)
-GAI void gemm_run(const gemm_tile_fn *tiles, const float *x, int T, const void *W, seam_dtype dt, int nk_layout, int K,
+GAI void gemm_run(const gemm_tile_fn *tiles, const float *x, int T, const void *W, seam_dtype dt, int layout, int K,
                   size_t N, const float *b, float *y, int n0, int n1) {
     /* 128 KiB: on the stack, as every caller is a pool thread or the caller's own thread. */
     float bpack[GEMM_PANELS * GEMM_KC * GEMM_NR] __attribute__((aligned(64)));
@@ -176,7 +181,8 @@ GAI void gemm_run(const gemm_tile_fn *tiles, const float *x, int T, const void *
             for (int n = nc0, g = 0; n < nc1; n += GEMM_NR, g++) {
                 int nv = nc1 - n < GEMM_NR ? nc1 - n : GEMM_NR;
                 float *panel = bpack + (size_t)g * GEMM_KC * GEMM_NR;
-                if (nk_layout) gemm_pack_nk(W, dt, (size_t)K, k0, kc, n, nv, panel);
+                if (layout == GEMM_Q) seam_qmat_pack_panel((const seam_qmat *)W, k0, kc, n, nv, GEMM_NR, panel);
+                else if (layout == GEMM_NK) gemm_pack_nk(W, dt, (size_t)K, k0, kc, n, nv, panel);
                 else gemm_pack_kn(W, dt, N, k0, kc, n, nv, panel);
             }
             for (int t = 0; t < T; t += GEMM_MR) {

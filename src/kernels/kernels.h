@@ -53,6 +53,11 @@ typedef struct {
     /* One attention tile (seam_attend_tile); NULL where the table has no fused version:
      * op_attend then composes axpy, softmax and dot of the same table, row by row. */
     void (*attend)(const seam_attend_tile *a);
+    /* y[T, n0:n1] = x[T, K] @ W[N, K]^T (+ b) for a quantised W, by the packed f32 GEMM with
+     * W dequantised while it is packed: for prefill-sized T, where it beats the integer
+     * path (which quantises x and pays per-block scaling for every row). NULL where the
+     * table has no packed GEMM. */
+    void (*matmul_qf)(const float *x, int T, const seam_qmat *W, const float *b, float *y, int n0, int n1);
 } seam_kernels;
 
 extern const seam_kernels seam_kernels_scalar;

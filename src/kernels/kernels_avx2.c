@@ -97,7 +97,7 @@ AI void kn_rows(const float *x, int K, int RB, const void *W, size_t N, seam_dty
 AI void kn_dtype(const float *x, int T, const seam_mat *Wm, const float *b, float *y, int n0, int n1, seam_dtype dt) {
     int K = Wm->rows;
     size_t N = (size_t)Wm->cols;
-    if (T >= 4) { gemm_run(gemm_tiles, x, T, Wm->data, dt, 0, K, N, b, y, n0, n1); return; }
+    if (T >= 4) { gemm_run(gemm_tiles, x, T, Wm->data, dt, GEMM_KN, K, N, b, y, n0, n1); return; }
     /* Panels of 256 columns keep the slice of W a row block touches inside L2 while every
      * row block of x reuses it. */
     for (int p0 = n0; p0 < n1; p0 += 256) {
@@ -122,7 +122,7 @@ AI void nk_dtype(const float *x, int T, const seam_mat *Wm, float *y, int n0, in
     size_t N = (size_t)Wm->rows;
     const void *W = Wm->data;
     /* Packing transposes W, which pays off once a panel is reused by a few row tiles. */
-    if (T >= 8) { gemm_run(gemm_tiles, x, T, W, dt, 1, K, N, NULL, y, n0, n1); return; }
+    if (T >= 8) { gemm_run(gemm_tiles, x, T, W, dt, GEMM_NK, K, N, NULL, y, n0, n1); return; }
     for (int t = 0; t < T; t++) {
         const float *xr = x + (size_t)t * K;
         float *yr = y + (size_t)t * N;
@@ -392,8 +392,12 @@ static void avx2_attend(const seam_attend_tile *a) {
     }
 }
 
+static void avx2_matmul_qf(const float *x, int T, const seam_qmat *W, const float *b, float *y, int n0, int n1) {
+    gemm_run(gemm_tiles, x, T, W, SEAM_DTYPE_F32, GEMM_Q, W->cols, (size_t)W->rows, b, y, n0, n1);
+}
+
 const seam_kernels seam_kernels_avx2 = {
     "avx2", avx2_matmul_kn, avx2_matmul_nk, avx2_dot, avx2_axpy, avx2_scale, avx2_row_to_f32,
-    avx2_activation, avx2_softmax, avx2_layernorm, avx2_attend,
+    avx2_activation, avx2_softmax, avx2_layernorm, avx2_attend, avx2_matmul_qf,
 };
 #endif

@@ -84,7 +84,7 @@ static const gemm_tile_fn gemm_tiles[GEMM_MR] = {gemm_tile_1, gemm_tile_2, gemm_
 
 AI void kn_dtype(const float *x, int T, const seam_mat *Wm, const float *b, float *y, int n0, int n1, seam_dtype dt) {
     if (T < 4) kn_stream(x, T, Wm, b, y, n0, n1, dt);
-    else gemm_run(gemm_tiles, x, T, Wm->data, dt, 0, Wm->rows, (size_t)Wm->cols, b, y, n0, n1);
+    else gemm_run(gemm_tiles, x, T, Wm->data, dt, GEMM_KN, Wm->rows, (size_t)Wm->cols, b, y, n0, n1);
 }
 
 static void avx512_matmul_kn(const float *x, int T, const seam_mat *W, const float *b, float *y, int n0, int n1) {
@@ -145,7 +145,7 @@ AI void nk_dtype(const float *x, int T, const seam_mat *Wm, float *y, int n0, in
      * at T = 128 with K = 384), since packing transposes W 32 rows at a time, 32 streams
      * from memory at once. Once x outgrows L2 (256 KiB here) the GEMM wins. */
     if ((size_t)T * (size_t)K >= NK_GEMM_MIN_TK) {
-        gemm_run(gemm_tiles, x, T, Wm->data, dt, 1, K, N, NULL, y, n0, n1);
+        gemm_run(gemm_tiles, x, T, Wm->data, dt, GEMM_NK, K, N, NULL, y, n0, n1);
         return;
     }
     int n = n0;
@@ -375,8 +375,12 @@ static void avx512_attend(const seam_attend_tile *a) {
     }
 }
 
+static void avx512_matmul_qf(const float *x, int T, const seam_qmat *W, const float *b, float *y, int n0, int n1) {
+    gemm_run(gemm_tiles, x, T, W, SEAM_DTYPE_F32, GEMM_Q, W->cols, (size_t)W->rows, b, y, n0, n1);
+}
+
 const seam_kernels seam_kernels_avx512 = {
     "avx512", avx512_matmul_kn, avx512_matmul_nk, avx512_dot, avx512_axpy, avx512_scale, avx512_row_to_f32,
-    avx512_activation, avx512_softmax, avx512_layernorm, avx512_attend,
+    avx512_activation, avx512_softmax, avx512_layernorm, avx512_attend, avx512_matmul_qf,
 };
 #endif

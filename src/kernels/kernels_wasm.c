@@ -99,7 +99,7 @@ AI void kn_stream(const float *x, int T, const seam_mat *Wm, const float *b, flo
 AI void kn_dtype(const float *x, int T, const seam_mat *Wm, const float *b, float *y, int n0, int n1, seam_dtype dt) {
     int K = Wm->rows;
     size_t N = (size_t)Wm->cols;
-    if (T >= WG_MIN_T) { wg_run(wg_tiles, x, T, Wm->data, dt, 0, K, N, b, y, n0, n1); return; }
+    if (T >= WG_MIN_T) { wg_run(wg_tiles, x, T, Wm->data, dt, WG_KN, K, N, b, y, n0, n1); return; }
     kn_stream(x, T, Wm, b, y, n0, n1, dt);
 }
 
@@ -116,7 +116,7 @@ AI void nk_dtype(const float *x, int T, const seam_mat *Wm, float *y, int n0, in
     int K = Wm->cols;
     size_t N = (size_t)Wm->rows;
     const void *W = Wm->data;
-    if (T >= WG_MIN_T) { wg_run(wg_tiles, x, T, W, dt, 1, K, N, NULL, y, n0, n1); return; }
+    if (T >= WG_MIN_T) { wg_run(wg_tiles, x, T, W, dt, WG_NK, K, N, NULL, y, n0, n1); return; }
     for (int t = 0; t < T; t++) {
         const float *xr = x + (size_t)t * K;
         float *yr = y + (size_t)t * N;
@@ -196,8 +196,12 @@ static void wasm_row_to_f32(const seam_mat *W, int r, float *out) {
     for (; c < W->cols; c++) out[c] = ld1(W->data, base + (size_t)c, W->dtype);
 }
 
+static void wasm_matmul_qf(const float *x, int T, const seam_qmat *W, const float *b, float *y, int n0, int n1) {
+    wg_run(wg_tiles, x, T, W, SEAM_DTYPE_F32, WG_Q, W->cols, (size_t)W->rows, b, y, n0, n1);
+}
+
 const seam_kernels seam_kernels_wasm = {
     "wasm", wasm_matmul_kn, wasm_matmul_nk, wasm_dot, wasm_axpy, wasm_scale, wasm_row_to_f32,
-    seam_activation_scalar, seam_softmax, seam_layernorm_scalar, NULL,
+    seam_activation_scalar, seam_softmax, seam_layernorm_scalar, NULL, wasm_matmul_qf,
 };
 #endif

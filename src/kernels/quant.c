@@ -148,3 +148,17 @@ const seam_qkernels *seam_qkernels_best(void) {
     return &seam_qkernels_scalar;
 #endif
 }
+
+void seam_qmat_pack_panel(const seam_qmat *W, int k0, int kc, int n, int nvalid, int nr, float *pack) {
+    float block[SEAM_QBLOCK];
+    for (int j = 0; j < nr; j++) {
+        if (j >= nvalid) {
+            for (int k = 0; k < kc; k++) pack[(size_t)k * nr + j] = 0.0f;
+            continue;
+        }
+        for (int k = 0; k < kc; k += SEAM_QBLOCK) {
+            seam_qmat_block_to_f32(W, n + j, (k0 + k) / SEAM_QBLOCK, block);
+            for (int i = 0; i < SEAM_QBLOCK; i++) pack[(size_t)(k + i) * nr + j] = block[i];
+        }
+    }
+}

@@ -65,6 +65,11 @@ const seam_qkernels *seam_qkernels_best(void);
  * unknown or not supported by this CPU. */
 const seam_qkernels *seam_qkernels_by_name(const char *name);
 
+/* One panel of a quantised W[N, K] for the packed f32 GEMMs (gemm_x86.h, gemm_wasm.h),
+ * dequantised: pack[k][j] = W[n + j][k0 + k] for j < nvalid, 0 for nvalid <= j < nr,
+ * k < kc. k0 and kc are multiples of the block (32), as every K of a quantised matrix is. */
+void seam_qmat_pack_panel(const seam_qmat *W, int k0, int kc, int n, int nvalid, int nr, float *pack);
+
 /* Reference without activation quantisation: f32 x [T, K] against the dequantised W,
  * otherwise the contract of matmul_q8/q4 (tests; tools). */
 void seam_qmat_matmul_f32(const float *x, int T, const seam_qmat *W, const float *b, float *y, int n0, int n1);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "format/safetensors.h"
+#include "kernels/kernels.h"
 #include "kernels/quant.h"
 #include "model/model.h"
 #include "quant/quant.h"
@@ -253,6 +254,27 @@ TEST(test_quant_kernels_match_scalar) {
                                        "type %d K %d N %d T %d [%d,%d]: scalar %g vs f32 %g, bound %g", type, K, N, T, t,
                                        n, y0[t * N + n], yf[t * N + n], ebound[t * N + n]);
                             }
+                        /* the f32 tables' packed GEMM on dequantised W: the f32 reference to
+                         * reassociation error, and nothing written outside [n0, n1) */
+                        const char *ftables[] = {"avx2", "avx512", "wasm"};
+                        for (size_t fi = 0; fi < sizeof ftables / sizeof *ftables; fi++) {
+                            const seam_kernels *fk = seam_kernels_by_name(ftables[fi]);
+                            if (!fk || !fk->matmul_qf) continue;
+                            for (int i = 0; i < T * N; i++) y1[i] = -7.0f;
+                            fk->matmul_qf(x, T, &W, b, y1, n0, n1);
+                            for (int t = 0; t < T; t++)
+                                for (int n = 0; n < N; n++) {
+                                    float a = yf[t * N + n], c = y1[t * N + n];
+                                    if (n < n0 || n >= n1) {
+                                        CHECKF(c == -7.0f, "%s qf wrote outside [%d, %d) at n=%d", fk->name, n0, n1, n);
+                                        continue;
+                                    }
+                                    CHECKF(fabs((double)a - c) <= 1e-5 * (mag[t * N + n] + fabs(a)) + 1e-30,
+                                           "%s qf type %d K %d N %d T %d [%d,%d]: %.9g vs f32 %.9g", fk->name, type, K,
+                                           N, T, t, n, c, a);
+                                }
+                            checked++;
+                        }
                         for (int k = 0; k < ns; k++) {
                             void (*fn)(const seam_qx *, int, const seam_qmat *, const float *, float *, int, int) =
                                 type == SEAM_QUANT_Q8 ? q_simd[k]->matmul_q8 : q_simd[k]->matmul_q4;
@@ -329,7 +351,12 @@ static void check_fixture(const char *name, seam_quant type, double min_agree, d
     CHECKF(kl <= max_kl, "%s %s: mean KL %.3g above %.3g", name, seam_quant_name(type), kl, max_kl);
     CHECKF(l2 <= max_l2, "%s %s: logits rel L2 %.3g above %.3g", name, seam_quant_name(type), l2, max_l2);
 
-    /* prefill + single steps give the logits of one pass (rows are quantised alone) */
+    /* Prefill + single steps against one pass. They no longer share arithmetic where the
+     * kernel table has matmul_qf: passes of OP_QF_MIN_T rows or more run the f32 GEMM on
+     * dequantised W (x is not quantised), single steps the integer kernels. So the check is
+     * that both stay within the activation-quantisation error of each other and agree on
+     * the argmax; the integer path alone is checked bit-for-bit against its scalar version
+     * in test_quant_kernels_match_scalar. */
     int V = q->cfg.info.vocab_size, T = 20;
     int32_t ids[20];
     for (int i = 0; i < T; i++) ids[i] = (i * 7919 + 13) % V;
@@ -339,9 +366,11 @@ static void check_fixture(const char *name, seam_quant type, double min_agree, d
     seam_context_free(c);
     CHECK(seam_context_new(q, 64, 0, &c, &err) == SEAM_OK && seam_forward(c, ids, 12, 0, inc, &err) == SEAM_OK);
     for (int p = 12; p < T; p++) CHECK(seam_forward(c, ids + p, 1, p, inc, &err) == SEAM_OK);
-    double e = 0;
-    for (int v = 0; v < V; v++) e = fmax(e, fabs(full[v] - inc[v]));
-    CHECKF(e < 1e-4, "incremental logits differ by %g", e);
+    double e = 0, top = 0;
+    for (int v = 0; v < V; v++) e = fmax(e, fabs(full[v] - inc[v])), top = fmax(top, fabs(full[v]));
+    CHECKF(e < 0.02 * top, "incremental logits differ by %g (largest logit %g)", e, top);
+    CHECKF(seam_argmax(full, V) == seam_argmax(inc, V), "incremental argmax %d, one pass %d", (int)seam_argmax(inc, V),
+           (int)seam_argmax(full, V));
     seam_context_free(c);
     free(full);
     free(inc);
