@@ -7,6 +7,7 @@
 
 #include "format/safetensors.h"
 #include "kernels/kernels.h"
+#include "graph/ops.h"
 #include "kernels/quant.h"
 #include "model/model.h"
 #include "quant/quant.h"
@@ -357,14 +358,14 @@ static void check_fixture(const char *name, seam_quant type, double min_agree, d
      * that both stay within the activation-quantisation error of each other and agree on
      * the argmax; the integer path alone is checked bit-for-bit against its scalar version
      * in test_quant_kernels_match_scalar. */
-    int V = q->cfg.info.vocab_size, T = 20;
-    int32_t ids[20];
+    int V = q->cfg.info.vocab_size, T = OP_QF_MIN_T + 6;
+    int32_t ids[OP_QF_MIN_T + 6];
     for (int i = 0; i < T; i++) ids[i] = (i * 7919 + 13) % V;
     float *full = malloc((size_t)V * 4), *inc = malloc((size_t)V * 4);
     seam_context *c = NULL;
-    CHECK(seam_context_new(q, 64, 0, &c, &err) == SEAM_OK && seam_forward(c, ids, T, 0, full, &err) == SEAM_OK);
+    CHECK(seam_context_new(q, 128, 0, &c, &err) == SEAM_OK && seam_forward(c, ids, T, 0, full, &err) == SEAM_OK);
     seam_context_free(c);
-    CHECK(seam_context_new(q, 64, 0, &c, &err) == SEAM_OK && seam_forward(c, ids, 12, 0, inc, &err) == SEAM_OK);
+    CHECK(seam_context_new(q, 128, 0, &c, &err) == SEAM_OK && seam_forward(c, ids, 12, 0, inc, &err) == SEAM_OK);
     for (int p = 12; p < T; p++) CHECK(seam_forward(c, ids + p, 1, p, inc, &err) == SEAM_OK);
     double e = 0, top = 0;
     for (int v = 0; v < V; v++) e = fmax(e, fabs(full[v] - inc[v])), top = fmax(top, fabs(full[v]));
