@@ -15,6 +15,7 @@
 #   BENCH_FRESH=1               regenerate every model and conversion
 #   BENCH_NO_INSTALL=1          use only what is installed (no apt-get, no npm)
 #   BENCH_PYTHON=/usr/bin/python3   the interpreter that has torch (and numpy)
+#   BENCH_SEAM_REV=abc1234      the revision the report names (for a copy without .git)
 #   BENCH_NO_WEB=1              skip the browser section (bench/web_bench.sh; its own knobs there)
 set -euo pipefail
 
@@ -117,6 +118,8 @@ else
 fi
 GIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 git diff --quiet HEAD 2>/dev/null || GIT="$GIT + uncommitted changes"
+# A copy of the tree without its history (the device machine) names its revision itself.
+[ -n "${BENCH_SEAM_REV:-}" ] && GIT=$BENCH_SEAM_REV
 
 # ------------------------------------------------------------------ peers
 
