@@ -7,7 +7,8 @@ typedef struct {
     const seam_kernels *k;
     const float *x;
     int T;
-    const seam_mat *W;
+    const seam_mat *W;  /* f32/f16/bf16 weights, or NULL when Q is used */
+    const seam_qmat *Q; /* quantised weights (qf_worker) */
     const float *b;
     float *y;
 } matmul_job;
@@ -59,13 +60,13 @@ static void nk_worker(void *arg, int ith, int nth) {
 
 void op_matmul_kn(seam_pool *pool, const seam_kernels *k, const float *x, int T, const seam_mat *W, const float *b,
                   float *y) {
-    matmul_job j = {k, x, T, W, b, y};
+    matmul_job j = {k, x, T, W, NULL, b, y};
     seam_pool_run(pool, kn_worker, &j);
 }
 
 void op_matmul_nk(seam_pool *pool, const seam_kernels *k, const float *x, int T, const seam_mat *W, const float *b,
                   float *y) {
-    matmul_job j = {k, x, T, W, b, y};
+    matmul_job j = {k, x, T, W, NULL, b, y};
     seam_pool_run(pool, nk_worker, &j);
 }
 
@@ -97,26 +98,17 @@ static void q_worker(void *arg, int ith, int nth) {
     else j->qk->matmul_q4(j->xq, j->T, j->W, j->b, j->y, lo, hi);
 }
 
-typedef struct {
-    const seam_kernels *k;
-    const float *x;
-    int T;
-    const seam_qmat *W;
-    const float *b;
-    float *y;
-} qf_job;
-
 static void qf_worker(void *arg, int ith, int nth) {
-    const qf_job *j = arg;
-    int t0, t1, lo, hi, K = j->W->cols, N = j->W->rows;
+    const matmul_job *j = arg;
+    int t0, t1, lo, hi, K = j->Q->cols, N = j->Q->rows;
     worker_range(j->T, N, ith, nth, &t0, &t1, &lo, &hi);
-    if (lo < hi) j->k->matmul_qf(j->x + (size_t)t0 * K, t1 - t0, j->W, j->b, j->y + (size_t)t0 * N, lo, hi);
+    if (lo < hi) j->k->matmul_qf(j->x + (size_t)t0 * K, t1 - t0, j->Q, j->b, j->y + (size_t)t0 * N, lo, hi);
 }
 
 void op_matmul_q(seam_pool *pool, const seam_kernels *k, const seam_qkernels *qk, seam_qx *xq, const float *x, int T,
                  const seam_qmat *W, const float *b, float *y) {
     if (k && k->matmul_qf && T >= OP_QF_MIN_T) {
-        qf_job f = {k, x, T, W, b, y};
+        matmul_job f = {k, x, T, NULL, W, b, y};
         seam_pool_run(pool, qf_worker, &f);
         return;
     }

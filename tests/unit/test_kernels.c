@@ -46,81 +46,64 @@ static int n_simd(void) {
     return n;
 }
 
+/* Every SIMD table's matmul_kn and matmul_nk against the scalar ones on one shape, and
+ * (range_check) a column sub-range writing only its columns. Returns 1 after a failure. */
+static int check_matmul_shape(int T, int K, int N, seam_dtype d, int range_check) {
+    seam_mat kn = {make_weights(d, K, N), d, K, N};
+    seam_mat nk = {make_weights(d, N, K), d, N, K};
+    float *x = malloc((size_t)T * K * 4), *b = malloc((size_t)N * 4);
+    float *ref = malloc((size_t)T * N * 4), *got = malloc((size_t)T * N * 4);
+    for (int i = 0; i < T * K; i++) x[i] = frand();
+    for (int i = 0; i < N; i++) b[i] = frand();
+    int bad = 0, ns = n_simd();
+    for (int s = 0; s < ns && !bad; s++) {
+        seam_kernels_scalar.matmul_kn(x, T, &kn, b, ref, 0, N);
+        simd_tables[s]->matmul_kn(x, T, &kn, b, got, 0, N);
+        double e = max_rel(got, ref, (size_t)T * N);
+        if (e > 1e-5) bad = test_fail(__FILE__, __LINE__, "%s kn dtype %d T%d K%d N%d: %g", simd_tables[s]->name, d, T, K, N, e) + 1;
+        seam_kernels_scalar.matmul_nk(x, T, &nk, ref, 0, N);
+        simd_tables[s]->matmul_nk(x, T, &nk, got, 0, N);
+        e = max_rel(got, ref, (size_t)T * N);
+        if (e > 1e-5) bad = test_fail(__FILE__, __LINE__, "%s nk dtype %d T%d K%d N%d: %g", simd_tables[s]->name, d, T, K, N, e) + 1;
+        if (range_check && N >= 5) {
+            for (int i = 0; i < T * N; i++) got[i] = 12345.0f;
+            simd_tables[s]->matmul_kn(x, T, &kn, b, got, 1, N - 2);
+            seam_kernels_scalar.matmul_kn(x, T, &kn, b, ref, 0, N);
+            for (int t = 0; t < T && !bad; t++)
+                for (int n = 0; n < N; n++) {
+                    int inside = n >= 1 && n < N - 2;
+                    float g = got[t * N + n];
+                    if (inside ? fabsf(g - ref[t * N + n]) > 1e-4f * (1 + fabsf(ref[t * N + n])) : g != 12345.0f) {
+                        bad = test_fail(__FILE__, __LINE__, "%s kn range T%d N%d col %d", simd_tables[s]->name, T, N, n) + 1;
+                        break;
+                    }
+                }
+        }
+    }
+    free((void *)kn.data); free((void *)nk.data); free(x); free(b); free(ref); free(got);
+    return bad;
+}
+
 TEST(test_kernels_matmul_matches_scalar) {
     /* T up to 25 and K past 256 reach every register-tile height and several packed
      * k-blocks of the GEMM paths. */
     const int Ts[] = {1, 2, 3, 4, 5, 7, 9, 12, 13, 25};
     const int Ks[] = {1, 7, 16, 33, 64, 300};
     const int Ns[] = {1, 5, 15, 16, 17, 40, 300};
-    int ns = n_simd();
     for (int d = 0; d < 3; d++)
         for (size_t ti = 0; ti < sizeof Ts / sizeof *Ts; ti++)
             for (size_t ki = 0; ki < sizeof Ks / sizeof *Ks; ki++)
-                for (size_t ni = 0; ni < sizeof Ns / sizeof *Ns; ni++) {
-                    int T = Ts[ti], K = Ks[ki], N = Ns[ni];
-                    seam_mat kn = {make_weights((seam_dtype)d, K, N), (seam_dtype)d, K, N};
-                    seam_mat nk = {make_weights((seam_dtype)d, N, K), (seam_dtype)d, N, K};
-                    float *x = malloc((size_t)T * K * 4), *b = malloc((size_t)N * 4);
-                    float *ref = malloc((size_t)T * N * 4), *got = malloc((size_t)T * N * 4);
-                    for (int i = 0; i < T * K; i++) x[i] = frand();
-                    for (int i = 0; i < N; i++) b[i] = frand();
-                    int bad = 0;
-                    for (int s = 0; s < ns && !bad; s++) {
-                        seam_kernels_scalar.matmul_kn(x, T, &kn, b, ref, 0, N);
-                        simd_tables[s]->matmul_kn(x, T, &kn, b, got, 0, N);
-                        double e = max_rel(got, ref, (size_t)T * N);
-                        if (e > 1e-5) bad = test_fail(__FILE__, __LINE__, "%s kn dtype %d T%d K%d N%d: %g", simd_tables[s]->name, d, T, K, N, e) + 1;
-                        seam_kernels_scalar.matmul_nk(x, T, &nk, ref, 0, N);
-                        simd_tables[s]->matmul_nk(x, T, &nk, got, 0, N);
-                        e = max_rel(got, ref, (size_t)T * N);
-                        if (e > 1e-5) bad = test_fail(__FILE__, __LINE__, "%s nk dtype %d T%d K%d N%d: %g", simd_tables[s]->name, d, T, K, N, e) + 1;
-                        /* a column sub-range writes only its columns */
-                        if (N >= 5) {
-                            for (int i = 0; i < T * N; i++) got[i] = 12345.0f;
-                            simd_tables[s]->matmul_kn(x, T, &kn, b, got, 1, N - 2);
-                            seam_kernels_scalar.matmul_kn(x, T, &kn, b, ref, 0, N);
-                            for (int t = 0; t < T && !bad; t++)
-                                for (int n = 0; n < N; n++) {
-                                    int inside = n >= 1 && n < N - 2;
-                                    float g = got[t * N + n];
-                                    if (inside ? fabsf(g - ref[t * N + n]) > 1e-4f * (1 + fabsf(ref[t * N + n])) : g != 12345.0f) {
-                                        bad = test_fail(__FILE__, __LINE__, "%s kn range T%d N%d col %d", simd_tables[s]->name, T, N, n) + 1;
-                                        break;
-                                    }
-                                }
-                        }
-                    }
-                    free((void *)kn.data); free((void *)nk.data); free(x); free(b); free(ref); free(got);
-                    if (bad) return;
-                }
+                for (size_t ni = 0; ni < sizeof Ns / sizeof *Ns; ni++)
+                    if (check_matmul_shape(Ts[ti], Ks[ki], Ns[ni], (seam_dtype)d, 1)) return;
 }
 
 /* Shapes past the size switches inside the SIMD tables (the Linear layout takes the packed
  * GEMM once T * K reaches 2^16; several k-blocks and column groups), with tails everywhere. */
 TEST(test_kernels_large_matmul_matches_scalar) {
     const int shapes[][3] = {{37, 1777, 45}, {70, 1025, 300}, {13, 5000, 33}};
-    int ns = n_simd();
     for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++)
-        for (int d = 0; d < 3; d++) {
-            int T = shapes[si][0], K = shapes[si][1], N = shapes[si][2];
-            seam_mat kn = {make_weights((seam_dtype)d, K, N), (seam_dtype)d, K, N};
-            seam_mat nk = {make_weights((seam_dtype)d, N, K), (seam_dtype)d, N, K};
-            float *x = malloc((size_t)T * K * 4), *b = malloc((size_t)N * 4);
-            float *ref = malloc((size_t)T * N * 4), *got = malloc((size_t)T * N * 4);
-            for (int i = 0; i < T * K; i++) x[i] = frand();
-            for (int i = 0; i < N; i++) b[i] = frand();
-            for (int s = 0; s < ns; s++) {
-                seam_kernels_scalar.matmul_kn(x, T, &kn, b, ref, 0, N);
-                simd_tables[s]->matmul_kn(x, T, &kn, b, got, 0, N);
-                double e = max_rel(got, ref, (size_t)T * N);
-                CHECKF(e < 1e-5, "%s kn dtype %d T%d K%d N%d: %g", simd_tables[s]->name, d, T, K, N, e);
-                seam_kernels_scalar.matmul_nk(x, T, &nk, ref, 0, N);
-                simd_tables[s]->matmul_nk(x, T, &nk, got, 0, N);
-                e = max_rel(got, ref, (size_t)T * N);
-                CHECKF(e < 1e-5, "%s nk dtype %d T%d K%d N%d: %g", simd_tables[s]->name, d, T, K, N, e);
-            }
-            free((void *)kn.data); free((void *)nk.data); free(x); free(b); free(ref); free(got);
-        }
+        for (int d = 0; d < 3; d++)
+            if (check_matmul_shape(shapes[si][0], shapes[si][1], shapes[si][2], (seam_dtype)d, 0)) return;
 }
 
 TEST(test_kernels_vector_ops_match_scalar) {
