@@ -25,10 +25,6 @@
 
 #include <string.h>
 
-#include "kernels/quant.h"
-
-/* What W is: [K, N] (Conv1D), [N, K] (Linear), or a quantised seam_qmat [N, K]. */
-enum { WG_KN, WG_NK, WG_Q };
 
 #define WG_NR 8
 #ifndef WG_MR
@@ -123,37 +119,14 @@ WAI void wg_pack_nk(const void *W, seam_dtype dt, size_t K, int k0, int kc, int 
         }                                                                                                      \
     }
 
-typedef void (*wg_tile_fn)(const float *x, size_t ldx, int kc, const float *pack, float *y, size_t ldy, int first,
-                           const float *b, int ncols);
 
-/* The driver, given the tiles for 1..WG_MR rows (tiles[RB - 1]). W is [K, N] (WG_KN), [N, K]
- * (WG_NK) or a quantised seam_qmat [N, K] (WG_Q, dt unused); y has row stride N. For each block of WG_NC columns and each
- * k-block, its panels are packed once, then every row tile of x runs against all of them. */
-#define WG_PANELS (WG_NC / WG_NR)
-WAI void wg_run(const wg_tile_fn *tiles, const float *x, int T, const void *W, seam_dtype dt, int layout, int K,
-                size_t N, const float *b, float *y, int n0, int n1) {
-    float bpack[WG_PANELS * WG_KC * WG_NR] __attribute__((aligned(16)));
-    for (int nc0 = n0; nc0 < n1; nc0 += WG_NC) {
-        int nc1 = n1 - nc0 < WG_NC ? n1 : nc0 + WG_NC;
-        for (int k0 = 0; k0 < K; k0 += WG_KC) {
-            int kc = K - k0 < WG_KC ? K - k0 : WG_KC;
-            for (int n = nc0, g = 0; n < nc1; n += WG_NR, g++) {
-                int nv = nc1 - n < WG_NR ? nc1 - n : WG_NR;
-                float *panel = bpack + (size_t)g * WG_KC * WG_NR;
-                if (layout == WG_Q) seam_qmat_pack_panel((const seam_qmat *)W, k0, kc, n, nv, WG_NR, panel);
-                else if (layout == WG_NK) wg_pack_nk(W, dt, (size_t)K, k0, kc, n, nv, panel);
-                else wg_pack_kn(W, dt, N, k0, kc, n, nv, panel);
-            }
-            for (int t = 0; t < T; t += WG_MR) {
-                int rb = T - t < WG_MR ? T - t : WG_MR;
-                for (int n = nc0, g = 0; n < nc1; n += WG_NR, g++) {
-                    int nv = nc1 - n < WG_NR ? nc1 - n : WG_NR;
-                    tiles[rb - 1](x + (size_t)t * K + k0, (size_t)K, kc, bpack + (size_t)g * WG_KC * WG_NR,
-                                  y + (size_t)t * N + n, N, k0 == 0, b ? b + n : NULL, nv);
-                }
-            }
-        }
-    }
-}
+/* The shared driver (gemm_driver.h) under the names it expects. */
+#define GEMM_NR WG_NR
+#define GEMM_MR WG_MR
+#define GEMM_KC WG_KC
+#define GEMM_NC WG_NC
+#define gemm_pack_kn wg_pack_kn
+#define gemm_pack_nk wg_pack_nk
+#include "kernels/gemm_driver.h"
 
 #endif

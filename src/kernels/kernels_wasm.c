@@ -42,7 +42,7 @@ WG_TILE(5)
 #if WG_MR > 5
 WG_TILE(6)
 #endif
-static const wg_tile_fn wg_tiles[] = {wg_tile_1, wg_tile_2, wg_tile_3, wg_tile_4,
+static const gemm_tile_fn wg_tiles[] = {wg_tile_1, wg_tile_2, wg_tile_3, wg_tile_4,
 #if WG_MR > 4
                                       wg_tile_5,
 #endif
@@ -99,7 +99,7 @@ AI void kn_stream(const float *x, int T, const seam_mat *Wm, const float *b, flo
 AI void kn_dtype(const float *x, int T, const seam_mat *Wm, const float *b, float *y, int n0, int n1, seam_dtype dt) {
     int K = Wm->rows;
     size_t N = (size_t)Wm->cols;
-    if (T >= WG_MIN_T) { wg_run(wg_tiles, x, T, Wm->data, dt, WG_KN, K, N, b, y, n0, n1); return; }
+    if (T >= WG_MIN_T) { gemm_run(wg_tiles, x, T, Wm->data, dt, GEMM_KN, K, N, b, y, n0, n1); return; }
     kn_stream(x, T, Wm, b, y, n0, n1, dt);
 }
 
@@ -116,7 +116,7 @@ AI void nk_dtype(const float *x, int T, const seam_mat *Wm, float *y, int n0, in
     int K = Wm->cols;
     size_t N = (size_t)Wm->rows;
     const void *W = Wm->data;
-    if (T >= WG_MIN_T) { wg_run(wg_tiles, x, T, W, dt, WG_NK, K, N, NULL, y, n0, n1); return; }
+    if (T >= WG_MIN_T) { gemm_run(wg_tiles, x, T, W, dt, GEMM_NK, K, N, NULL, y, n0, n1); return; }
     for (int t = 0; t < T; t++) {
         const float *xr = x + (size_t)t * K;
         float *yr = y + (size_t)t * N;
@@ -197,7 +197,7 @@ static void wasm_row_to_f32(const seam_mat *W, int r, float *out) {
 }
 
 static void wasm_matmul_qf(const float *x, int T, const seam_qmat *W, const float *b, float *y, int n0, int n1) {
-    wg_run(wg_tiles, x, T, W, SEAM_DTYPE_F32, WG_Q, W->cols, (size_t)W->rows, b, y, n0, n1);
+    gemm_run(wg_tiles, x, T, W, SEAM_DTYPE_F32, GEMM_Q, W->cols, (size_t)W->rows, b, y, n0, n1);
 }
 
 const seam_kernels seam_kernels_wasm = {

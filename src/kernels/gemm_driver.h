@@ -1,0 +1,89 @@
+/* The packed-GEMM driver shared by the x86 (gemm_x86.h) and WebAssembly (gemm_wasm.h)
+ * tables: the loops over column blocks, k-blocks and row tiles, which do not depend on the
+ * vector width. The including header defines GEMM_NR (columns per panel), GEMM_MR (rows per
+ * register tile), GEMM_KC (inputs per packed block, a multiple of 32 so quantised blocks
+ * never straddle two), GEMM_NC (columns per packed block, a multiple of GEMM_NR) and the
+ * panel packers gemm_pack_kn / gemm_pack_nk before including it; its kernel file then builds
+ * the table of register tiles the driver calls. */
+#ifndef SEAM_KERNELS_GEMM_DRIVER_H
+#define SEAM_KERNELS_GEMM_DRIVER_H
+
+#include <stddef.h>
+
+#include "kernels/kernels.h"
+#include "kernels/quant.h"
+
+/* What W is: [K, N] (Conv1D), [N, K] (Linear), or a quantised seam_qmat [N, K]. */
+enum { GEMM_KN, GEMM_NK, GEMM_Q };
+
+/* One register tile: RB rows of x (row stride ldx) times a packed panel, over kc inputs.
+ * The first k-block starts from the bias (or zero), later ones from y; ncols < GEMM_NR
+ * masks the column tail of the last panel. */
+typedef void (*gemm_tile_fn)(const float *x, size_t ldx, int kc, const float *pack, float *y, size_t ldy, int first,
+                             const float *b, int ncols);
+
+/* Rows of one tile (inputs k0 .. k0 + kc) copied to a contiguous block. Used only when x's
+ * row stride of K floats would put more than 4 rows of a tile in the same L1 sets (4 KiB
+ * apart: K a multiple of 512 with 12-row tiles, e.g. GPT-2's c_proj with K = 3072); other
+ * strides stream straight from x, since the copy would cost ~10% of the tile's time. */
+static inline void gemm_copy_rows(const float *x, size_t K, int rows, int k0, int kc, float *dst) {
+    for (int r = 0; r < rows; r++) {
+        const float *src = x + (size_t)r * K + (size_t)k0;
+        float *d = dst + (size_t)r * (size_t)kc;
+        for (int k = 0; k < kc; k++) d[k] = src[k];
+    }
+}
+
+static inline int gemm_rows_alias(int K, int mr) {
+    size_t stride = (size_t)K * sizeof(float), low = stride & (~stride + 1);
+    int sets = low >= 4096 ? 1 : (int)(4096 / low); /* distinct L1 set offsets of the rows */
+    return mr > 4 * sets;
+}
+
+/* The driver, given the table of tiles for 1..GEMM_MR rows (tiles[RB - 1]). W is [K, N]
+ * (GEMM_KN), [N, K] (GEMM_NK) or a quantised seam_qmat [N, K] (GEMM_Q, dt unused); y has
+ * row stride N.
+ *
+ * Columns go GEMM_NC at a time: for each k-block, the GEMM_NC / GEMM_NR panels of W are
+ * packed once (into L2), then every row tile of x is loaded once and run against all of
+ * them, so x is read ceil(N / GEMM_NC) times in all (it is 6 MiB for GPT-2's c_proj at
+ * T = 512 and would not stay cached between panels) and W exactly once. */
+#define GEMM_PANELS (GEMM_NC / GEMM_NR)
+static inline __attribute__((always_inline)) void gemm_run(const gemm_tile_fn *tiles, const float *x, int T,
+                                                           const void *W, seam_dtype dt, int layout, int K, size_t N,
+                                                           const float *b, float *y, int n0, int n1) {
+    /* At most 128 KiB: on the stack, as every caller is a pool thread or the caller's own. */
+    float bpack[GEMM_PANELS * GEMM_KC * GEMM_NR] __attribute__((aligned(64)));
+    float atile[GEMM_MR * GEMM_KC] __attribute__((aligned(64)));
+    int copy = gemm_rows_alias(K, GEMM_MR);
+    for (int nc0 = n0; nc0 < n1; nc0 += GEMM_NC) {
+        int nc1 = n1 - nc0 < GEMM_NC ? n1 : nc0 + GEMM_NC;
+        for (int k0 = 0; k0 < K; k0 += GEMM_KC) {
+            int kc = K - k0 < GEMM_KC ? K - k0 : GEMM_KC;
+            for (int n = nc0, g = 0; n < nc1; n += GEMM_NR, g++) {
+                int nv = nc1 - n < GEMM_NR ? nc1 - n : GEMM_NR;
+                float *panel = bpack + (size_t)g * GEMM_KC * GEMM_NR;
+                if (layout == GEMM_Q) seam_qmat_pack_panel((const seam_qmat *)W, k0, kc, n, nv, GEMM_NR, panel);
+                else if (layout == GEMM_NK) gemm_pack_nk(W, dt, (size_t)K, k0, kc, n, nv, panel);
+                else gemm_pack_kn(W, dt, N, k0, kc, n, nv, panel);
+            }
+            for (int t = 0; t < T; t += GEMM_MR) {
+                int rb = T - t < GEMM_MR ? T - t : GEMM_MR;
+                const float *xt = x + (size_t)t * K + k0;
+                size_t ldx = (size_t)K;
+                if (copy) {
+                    gemm_copy_rows(x + (size_t)t * K, (size_t)K, rb, k0, kc, atile);
+                    xt = atile;
+                    ldx = (size_t)kc;
+                }
+                for (int n = nc0, g = 0; n < nc1; n += GEMM_NR, g++) {
+                    int nv = nc1 - n < GEMM_NR ? nc1 - n : GEMM_NR;
+                    tiles[rb - 1](xt, ldx, kc, bpack + (size_t)g * GEMM_KC * GEMM_NR, y + (size_t)t * N + n, N,
+                                  k0 == 0, b ? b + n : NULL, nv);
+                }
+            }
+        }
+    }
+}
+
+#endif
