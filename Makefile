@@ -3,7 +3,13 @@
 # then AddressSanitizer+UndefinedBehaviorSanitizer build, then bounded fuzzing).
 
 CC      ?= cc
+# `make NET=0` (below) builds into its own folder, so the two builds never mix objects.
+NET     ?= 1
+ifeq ($(NET),0)
+BUILD   ?= build-nonet
+else
 BUILD   ?= build
+endif
 PREFIX  ?= /usr/local
 FUZZ_SECONDS ?= 30
 
@@ -27,7 +33,6 @@ CORE_SRC := $(sort $(wildcard src/util/*.c src/format/*.c src/model/*.c src/toke
 # Network parts (libcurl, libmicrohttpd) live outside the core. `make NET=0` leaves them
 # out (only the plain-libc wire format stays): the CLI keeps its local commands and
 # pull/serve/edge say they need a network build (cli/no_net.c).
-NET ?= 1
 ifeq ($(NET),0)
   NET_SRC  := src/net/wire.c
   CLI_SRC  := $(filter-out cli/cmd_pull.c cli/cmd_serve.c cli/cmd_edge.c,$(sort $(wildcard cli/*.c)))
@@ -71,7 +76,7 @@ $(BUILD)/libseam.so: $(CORE_OBJ) $(NET_OBJ)
 
 $(BUILD)/seam.pc: seam.pc.in
 	@mkdir -p $(BUILD)
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|0.1.0|g' $< > $@
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|0.1.0|g' -e 's|@LIBS_PRIVATE@|$(LDLIBS_NET) $(LDLIBS_CORE)|g' $< > $@
 
 $(BUILD)/seam: $(CLI_OBJ) $(BUILD)/libseam.a
 	$(CC) $(LDFLAGS) -pthread -o $@ $(CLI_OBJ) $(BUILD)/libseam.a $(LDLIBS_NET) $(LDLIBS_CORE)
@@ -129,7 +134,7 @@ install: all
 	install -m 755 $(BUILD)/libseam.so $(DESTDIR)$(PREFIX)/lib/libseam.so.0
 	ln -sf libseam.so.0 $(DESTDIR)$(PREFIX)/lib/libseam.so
 	install -m 644 include/seam.h include/seam_encoder.h include/seam_hub.h include/seam_net.h $(DESTDIR)$(PREFIX)/include/
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|0.1.0|g' seam.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/seam.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|0.1.0|g' -e 's|@LIBS_PRIVATE@|$(LDLIBS_NET) $(LDLIBS_CORE)|g' seam.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/seam.pc
 	install -m 755 $(BUILD)/seam $(DESTDIR)$(PREFIX)/bin/
 
 clean:

@@ -72,7 +72,8 @@ seam_status bert_ctx_new(const bert_model *m, int max_batch, int max_seq, int n_
     c->v = alloc_floats(R * C);
     c->att = alloc_floats(R * C);
     c->tmp = alloc_floats(R * C);
-    c->mid = alloc_floats(R * (size_t)cf->intermediate);
+    /* mid also holds the transposed V during attention (transpose_worker): R * C floats. */
+    c->mid = alloc_floats(R * (size_t)(cf->intermediate > cf->hidden ? cf->intermediate : cf->hidden));
     c->scores = alloc_floats((size_t)n_threads * bert_scores_per_thread(max_seq));
     c->cls = alloc_floats((size_t)max_batch * C * 2);
     c->emb = alloc_floats(2 * C);
@@ -130,7 +131,7 @@ typedef struct {
 } attn_job;
 
 /* Each sequence's K and V, transposed per head (graph/ops.h) into buffers that are idle
- * during attention: kt into tmp, vt into mid (R * I >= R * C floats). */
+ * during attention: kt into tmp, vt into mid (sized for R * max(I, C) floats). */
 static void transpose_worker(void *arg, int ith, int nth) {
     const attn_job *j = arg;
     bert_ctx *c = j->c;

@@ -26,7 +26,7 @@ static int row_groups(int T, int N, int nth) {
     for (int rg = 1; rg <= nth; rg++) {
         if (nth % rg || rg > T) continue;
         int cg = nth / rg;
-        double rows = (double)((T + rg - 1) / rg + 11) / 12 * 12;
+        double rows = (double)(((T + rg - 1) / rg + 11) / 12 * 12);
         double cols = (double)(((N + cg - 1) / cg + 31) / 32 * 32);
         double cost = rows * cols + 8.0 * cols;
         if (rg == 1 || cost < best_cost) { best = rg; best_cost = cost; }

@@ -49,6 +49,8 @@ static inline int gemm_rows_alias(int K, int mr) {
  * them, so x is read ceil(N / GEMM_NC) times in all (it is 6 MiB for GPT-2's c_proj at
  * T = 512 and would not stay cached between panels) and W exactly once. */
 #define GEMM_PANELS (GEMM_NC / GEMM_NR)
+_Static_assert(GEMM_KC % 32 == 0, "k-blocks must hold whole quantisation blocks (seam_qmat_pack_panel)");
+_Static_assert(GEMM_NC % GEMM_NR == 0, "column blocks must hold whole panels");
 static inline __attribute__((always_inline)) void gemm_run(const gemm_tile_fn *tiles, const float *x, int T,
                                                            const void *W, seam_dtype dt, int layout, int K, size_t N,
                                                            const float *b, float *y, int n0, int n1) {
