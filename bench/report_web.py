@@ -170,9 +170,10 @@ def render(raw):
                   "compete with the browser, the server and anything else running, so 2-thread figures are noisy.")
     sq, sf = rows.get(("seam wasm", "q8", 1)), rows.get(("seam wasm", "f32", 1))
     if sq and sf and sq.get("prefill_tok_s", 0) < sf.get("prefill_tok_s", 0):
-        md.append("- seam wasm q8 prefills slower than seam wasm f32: in the WebAssembly build the q8 matmul runs "
-                  "the scalar reference kernel (`src/kernels/quant.c` dispatches to SIMD only on x86 and ARM), "
-                  "while f32 has SIMD128 kernels (`src/kernels/kernels_wasm.c`).")
+        md.append("- seam wasm q8 prefills slower than seam wasm f32: a 128-id prompt takes the packed f32 GEMM "
+                  "on q8 weights dequantised while packing (`seam_qmat_pack_panel`, scalar), and that unpacking "
+                  "costs more than the f32 panels' plain loads; decode uses the SIMD128 integer kernels "
+                  "(`src/kernels/quant_wasm.c`).")
     if m.get("loadavg_start"):
         try:
             busy = max(float(str(m["loadavg_start"]).split()[0]), float(str(m.get("loadavg_end", "0")).split()[0]))
