@@ -325,6 +325,15 @@ export async function load(baseUrl, options = {}) {
   return encoder ? new Encoder(M, handle, meta) : new Model(M, handle, meta);
 }
 
+// Frees a model's or split session's C session (o._h in module o._M) once, then ends the
+// module's worker threads.
+function releaseSession(o) {
+  if (!o._h) return;
+  o._M._sw_close(o._h);
+  o._h = 0;
+  shutdown(o._M);
+}
+
 // Ends a module instance's worker threads (pthreads build); its memory then goes with M.
 function shutdown(M) {
   if (M.PThread && M.PThread.terminateAllThreads) M.PThread.terminateAllThreads();
@@ -508,12 +517,7 @@ class Model {
   embed() { throw new Error('seam: this model is a decoder (GPT-2 family): use generate()'); }
 
   /** Frees the model's memory inside the module. */
-  close() {
-    if (!this._h) return;
-    this._M._sw_close(this._h);
-    this._h = 0;
-    shutdown(this._M);
-  }
+  close() { releaseSession(this); }
 }
 
 const POOLING = ['', 'mean', 'cls', 'max', 'lasttoken'];
@@ -957,12 +961,7 @@ class SplitSession extends Model {
 
   logits() { throw new Error('seam: a split session has only part of the model: use generate()'); }
 
-  _free() {
-    if (!this._h) return;
-    this._M._sw_close(this._h);
-    this._h = 0;
-    shutdown(this._M);
-  }
+  _free() { releaseSession(this); }
 
   /** Ends the session on the server (DELETE) and frees the shard's memory here. */
   async close() {

@@ -149,6 +149,19 @@ SW_EXPORT int sw_detokenize(const sw_session *s, const int32_t *ids, int n, char
     return (int)seam_detokenize(s->tok, ids, (size_t)n, out, (size_t)cap);
 }
 
+/* A fresh sampler for the next generation (temperature <= 0: greedy; seed 0: the default).
+ * Returns 0 or -1 with the error set. */
+static int reset_sampler(sw_session *s, double temperature, int top_k, double top_p, double seed) {
+    seam_sampler_params p = seam_sampler_default_params();
+    p.temperature = (float)temperature;
+    p.top_k = top_k;
+    p.top_p = (float)top_p;
+    p.seed = seed > 0 ? (uint64_t)seed : 0;
+    seam_sampler_free(s->smp);
+    s->smp = NULL;
+    return seam_sampler_new(&p, s->in->vocab_size, &s->smp, &last_err) ? -1 : 0;
+}
+
 /* Starts a generation: checks the prompt ids, builds the sampler (temperature <= 0:
  * greedy) and runs the prefill. The seed is a double so every value up to 2^53 passes
  * from JavaScript unchanged. Returns 0 or -1. */
@@ -169,14 +182,7 @@ SW_EXPORT int sw_gen_begin(sw_session *s, const int32_t *ids, int n, int max_new
             set_error(msg);
             return -1;
         }
-    seam_sampler_params p = seam_sampler_default_params();
-    p.temperature = (float)temperature;
-    p.top_k = top_k;
-    p.top_p = (float)top_p;
-    p.seed = seed > 0 ? (uint64_t)seed : 0;
-    seam_sampler_free(s->smp);
-    s->smp = NULL;
-    if (seam_sampler_new(&p, s->in->vocab_size, &s->smp, &last_err)) return -1;
+    if (reset_sampler(s, temperature, top_k, top_p, seed)) return -1;
     memcpy(s->window, ids, (size_t)n * sizeof *ids);
     s->n_win = n;
     s->produced = 0;
@@ -329,14 +335,7 @@ fail:
 /* Tail mode samples here: a fresh sampler per generation (temperature <= 0: greedy). */
 SW_EXPORT int sw_split_sampler(sw_session *s, double temperature, int top_k, double top_p, double seed) {
     if (s->split_mode != 1) { set_error("only a tail-mode session samples in the browser"); return -1; }
-    seam_sampler_params p = seam_sampler_default_params();
-    p.temperature = (float)temperature;
-    p.top_k = top_k;
-    p.top_p = (float)top_p;
-    p.seed = seed > 0 ? (uint64_t)seed : 0;
-    seam_sampler_free(s->smp);
-    s->smp = NULL;
-    return seam_sampler_new(&p, s->in->vocab_size, &s->smp, &last_err) ? -1 : 0;
+    return reset_sampler(s, temperature, top_k, top_p, seed);
 }
 
 static int rows_fit(const sw_session *s, int T, int pos) {
