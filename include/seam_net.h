@@ -135,6 +135,10 @@ typedef struct {
 const char *seam_wire_dtype_name(seam_wire_dtype d);
 int seam_wire_dtype_parse(const char *s, seam_wire_dtype *out);
 
+/* The header of a message carrying T rows of C values entering block `layer` at pos0, for
+ * the model whose fingerprint is fp (32 bytes). */
+seam_wire_header seam_wire_header_make(seam_wire_dtype d, const uint8_t *fp, int layer, int pos0, int T, int C);
+
 /* Bytes of a whole message (header + payload + CRC); 0 if T or C is out of range. */
 size_t seam_wire_size(seam_wire_dtype d, int T, int C);
 

@@ -325,6 +325,16 @@ export async function load(baseUrl, options = {}) {
   return encoder ? new Encoder(M, handle, meta) : new Model(M, handle, meta);
 }
 
+// What generate() resolves to; decodedTokens are the tokens produced in decodeMs (a split
+// session's first token comes with the prefill, a local model's after it).
+function generationResult(text, out, promptTokens, prefillMs, decodeMs, decodedTokens) {
+  return {
+    text, ids: out, promptTokens, prefillMs, decodeMs,
+    prefillTokensPerSecond: promptTokens / Math.max(prefillMs, 1e-6) * 1000,
+    tokensPerSecond: decodedTokens / Math.max(decodeMs, 1e-6) * 1000,
+  };
+}
+
 // Frees a model's or split session's C session (o._h in module o._M) once, then ends the
 // module's worker threads.
 function releaseSession(o) {
@@ -487,12 +497,7 @@ class Model {
       }
       const t2 = now();
       text += decoder.decode();
-      const prefillMs = t1 - t0, decodeMs = t2 - t1;
-      return {
-        text, ids: out, promptTokens: ids.length, prefillMs, decodeMs,
-        prefillTokensPerSecond: ids.length / Math.max(prefillMs, 1e-6) * 1000,
-        tokensPerSecond: out.length / Math.max(decodeMs, 1e-6) * 1000,
-      };
+      return generationResult(text, out, ids.length, t1 - t0, t2 - t1, out.length);
     } finally {
       M._free(pIds);
       this._busy = false;
@@ -948,12 +953,7 @@ class SplitSession extends Model {
       }
       const t2 = now();
       text += decoder.decode();
-      const prefillMs = t1 - t0, decodeMs = t2 - t1;
-      return {
-        text, ids: out, promptTokens: ids.length, prefillMs, decodeMs,
-        prefillTokensPerSecond: ids.length / Math.max(prefillMs, 1e-6) * 1000,
-        tokensPerSecond: Math.max(0, out.length - 1) / Math.max(decodeMs, 1e-6) * 1000,
-      };
+      return generationResult(text, out, ids.length, t1 - t0, t2 - t1, Math.max(0, out.length - 1));
     } finally {
       this._busy = false;
     }

@@ -385,14 +385,7 @@ SW_EXPORT const uint8_t *sw_split_head(sw_session *s, const int32_t *ids, int T,
     if (seam_embed(s->ctx, ids, T, pos, s->hidden, &last_err) ||
         seam_run_layers(s->ctx, 0, s->split, s->hidden, T, pos, &last_err))
         return NULL;
-    seam_wire_header h;
-    memset(&h, 0, sizeof h);
-    h.dtype = s->act;
-    memcpy(h.fingerprint, s->fp, 32);
-    h.layer = s->split;
-    h.pos0 = pos;
-    h.T = T;
-    h.C = s->in->n_embd;
+    seam_wire_header h = seam_wire_header_make(s->act, s->fp, s->split, pos, T, s->in->n_embd);
     size_t n = seam_wire_size(h.dtype, T, h.C), w = 0;
     if (!n) { set_error("the hidden state is too large for a message"); return NULL; }
     free(s->msg);

@@ -346,14 +346,7 @@ seam_status seam_client_step_ids(seam_client *c, const seam_remote_session *s, c
 seam_status seam_client_step_hidden(seam_client *c, const seam_remote_session *s, const float *hidden, int T, int pos,
                                     int32_t *token, seam_error *err) {
     if (s->mode != SEAM_SPLIT_HEAD) return seam_fail(err, SEAM_ERR_ARG, "hidden states go to head-mode sessions only");
-    seam_wire_header h;
-    memset(&h, 0, sizeof h);
-    h.dtype = s->activation;
-    memcpy(h.fingerprint, s->fp_bytes, 32);
-    h.layer = s->split;
-    h.pos0 = pos;
-    h.T = T;
-    h.C = s->n_embd;
+    seam_wire_header h = seam_wire_header_make(s->activation, s->fp_bytes, s->split, pos, T, s->n_embd);
     size_t n = seam_wire_size(h.dtype, T, h.C), w = 0;
     uint8_t *msg = n ? malloc(n) : NULL;
     if (!msg) return seam_fail(err, SEAM_ERR_NOMEM, "out of memory for a hidden state of %d rows", T);

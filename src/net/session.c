@@ -427,14 +427,7 @@ static void step_tail(session_table *t, session *s, const char *body, size_t len
         ids[i] = (int32_t)x->integer;
     }
     seam_error err = {0};
-    seam_wire_header h;
-    memset(&h, 0, sizeof h);
-    h.dtype = s->act;
-    memcpy(h.fingerprint, t->cfg.fp_bytes, 32);
-    h.layer = s->split;
-    h.pos0 = (int)pos;
-    h.T = T;
-    h.C = in->n_embd;
+    seam_wire_header h = seam_wire_header_make(s->act, t->cfg.fp_bytes, s->split, (int)pos, T, in->n_embd);
     size_t n = seam_wire_size(h.dtype, T, h.C), w = 0;
     msg = malloc(n);
     if (!msg) { answer_error(a, 500, "out_of_memory", "out of memory"); goto out; }

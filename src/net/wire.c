@@ -288,3 +288,15 @@ seam_status seam_wire_decode(const void *msg, size_t len, const seam_wire_expect
     }
     return SEAM_OK;
 }
+
+seam_wire_header seam_wire_header_make(seam_wire_dtype d, const uint8_t *fp, int layer, int pos0, int T, int C) {
+    seam_wire_header h;
+    memset(&h, 0, sizeof h);
+    h.dtype = d;
+    memcpy(h.fingerprint, fp, 32);
+    h.layer = layer;
+    h.pos0 = pos0;
+    h.T = T;
+    h.C = C;
+    return h;
+}
