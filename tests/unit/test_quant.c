@@ -201,7 +201,9 @@ static void free_qmat(seam_qmat *W) {
 TEST(test_quant_kernels_match_scalar) {
     int ns = q_nsimd();
     const int Ts[] = {1, 2, 3, 5, 33, 37};
-    const int Ks[] = {32, 64, 96, 160, 544, 800, 2080}; /* 2080: past a 64-block chunk of scales */
+    /* 2080: past a 64-block chunk of scales; 4192: past the 4096 activations one decode pass
+     * widens (WebAssembly), with a 3-block tail */
+    const int Ks[] = {32, 64, 96, 160, 544, 800, 2080, 4192};
     const int Ns[] = {1, 3, 4, 5, 15, 17, 67};
     int checked = 0;
     for (int type = SEAM_QUANT_Q8; type <= SEAM_QUANT_Q4; type++)
