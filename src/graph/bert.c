@@ -27,7 +27,18 @@ struct bert_ctx {
     float *scores; /* [threads][bert_scores_per_thread(max_seq)] attention scratch */
     float *cls;    /* [max_batch, 2C] pooler input and output */
     float *emb;    /* [2C] position and token type rows */
+    /* Every layer's six Linear weights packed for the GEMM (k->pack_nk), slot 6 l + i in
+     * bert_linear's order; NULL where the kernel table has no packing. */
+    float **packed;
+    int n_packed;
 };
+
+enum { LIN_Q, LIN_K, LIN_V, LIN_AO, LIN_IN, LIN_OUT, LIN_PER_LAYER };
+
+static const seam_mat *layer_linear(const bert_layer *L, int i) {
+    const seam_mat *w[LIN_PER_LAYER] = {&L->q_w, &L->k_w, &L->v_w, &L->ao_w, &L->in_w, &L->out_w};
+    return w[i];
+}
 
 /* Scratch floats one thread's attention tiles need (seam_attend_tile's scores). */
 static size_t bert_scores_per_thread(int max_seq) {
@@ -46,6 +57,8 @@ void bert_ctx_free(bert_ctx *c) {
     if (!c) return;
     free(c->h); free(c->q); free(c->kk); free(c->v); free(c->att); free(c->tmp); free(c->mid);
     free(c->scores); free(c->cls); free(c->emb);
+    for (int i = 0; i < c->n_packed; i++) free(c->packed[i]);
+    free(c->packed);
     seam_pool_free(c->pool);
     free(c);
 }
@@ -81,6 +94,20 @@ seam_status bert_ctx_new(const bert_model *m, int max_batch, int max_seq, int n_
         bert_ctx_free(c);
         return seam_fail(err, SEAM_ERR_NOMEM, "out of memory for %d sequences of %d tokens", max_batch, max_seq);
     }
+    /* Packed once here, since every call of an encoder has many rows: per-call packing
+     * would cost as much as the multiply on each thread's few rows (x86, WebAssembly). */
+    if (c->k->pack_nk) {
+        c->packed = calloc((size_t)cf->n_layer * LIN_PER_LAYER, sizeof *c->packed);
+        if (!c->packed) { bert_ctx_free(c); return seam_fail(err, SEAM_ERR_NOMEM, "out of memory"); }
+        for (int l = 0; l < cf->n_layer; l++)
+            for (int i = 0; i < LIN_PER_LAYER; i++) {
+                const seam_mat *W = layer_linear(&m->layers[l], i);
+                float *p = alloc_floats(seam_packed_floats(c->k, W->rows, W->cols));
+                if (!p) { bert_ctx_free(c); return seam_fail(err, SEAM_ERR_NOMEM, "out of memory for the packed weights"); }
+                c->k->pack_nk(W, p);
+                c->packed[c->n_packed++] = p;
+            }
+    }
     if (n_threads > 1) {
         seam_status s = seam_pool_new(n_threads, &c->pool, err);
         if (s) { bert_ctx_free(c); return s; }
@@ -91,6 +118,14 @@ seam_status bert_ctx_new(const bert_model *m, int max_batch, int max_seq, int n_
 
 int bert_ctx_threads(const bert_ctx *c) { return c->n_threads; }
 const float *bert_ctx_hidden(const bert_ctx *c) { return c->h; }
+
+/* y[R, N] = x @ W^T + b for linear i of layer l: from the packed panels when there are
+ * some and enough rows to fill the GEMM's register tiles, else the per-call kernels. */
+static void bert_linear(bert_ctx *c, int l, int i, const float *x, int R, const float *b, float *y) {
+    const seam_mat *W = layer_linear(&c->m->layers[l], i);
+    if (c->packed && R >= 4) op_matmul_packed(c->pool, c->k, x, R, c->packed[l * LIN_PER_LAYER + i], W->cols, W->rows, b, y);
+    else op_matmul_nk(c->pool, c->k, x, R, W, b, y);
+}
 
 /* ------------------------------------------------------------------ row jobs */
 
@@ -136,12 +171,15 @@ static void transpose_worker(void *arg, int ith, int nth) {
     const attn_job *j = arg;
     bert_ctx *c = j->c;
     int C = c->m->cfg.hidden, T = j->T, lo, hi;
-    seam_pool_chunk(2 * j->B, 1, ith, nth, &lo, &hi);
-    for (int p = lo; p < hi; p++) {
-        int b = p / 2;
-        const float *src = (p % 2 ? c->v : c->kk) + (size_t)b * T * C;
-        float *dst = (p % 2 ? c->mid : c->tmp) + (size_t)b * C * T;
-        op_transpose_heads(src, (size_t)C, T, C, dst, (size_t)T, 0);
+    /* Units of (sequence, K or V, 32 components): a single sequence still spreads over
+     * every thread. */
+    int cb = (C + 31) / 32;
+    seam_pool_chunk(2 * j->B * cb, 1, ith, nth, &lo, &hi);
+    for (int u = lo; u < hi; u++) {
+        int b = u / (2 * cb), is_v = (u / cb) % 2, c0 = (u % cb) * 32, cc = C - c0 < 32 ? C - c0 : 32;
+        const float *src = (is_v ? c->v : c->kk) + (size_t)b * T * C + c0;
+        float *dst = (is_v ? c->mid : c->tmp) + (size_t)b * C * T + (size_t)c0 * T;
+        op_transpose_heads(src, (size_t)C, T, cc, dst, (size_t)T, 0);
     }
 }
 
@@ -208,16 +246,16 @@ seam_status bert_forward(bert_ctx *c, const int32_t *ids, const int32_t *mask, i
     attn_job aj = {c, mask, B, T, 1.0f / sqrtf((float)(C / cf->n_head))};
     for (int l = 0; l < cf->n_layer; l++) {
         const bert_layer *L = &m->layers[l];
-        op_matmul_nk(c->pool, k, c->h, R, &L->q_w, L->q_b, c->q);
-        op_matmul_nk(c->pool, k, c->h, R, &L->k_w, L->k_b, c->kk);
-        op_matmul_nk(c->pool, k, c->h, R, &L->v_w, L->v_b, c->v);
+        bert_linear(c, l, LIN_Q, c->h, R, L->q_b, c->q);
+        bert_linear(c, l, LIN_K, c->h, R, L->k_b, c->kk);
+        bert_linear(c, l, LIN_V, c->h, R, L->v_b, c->v);
         seam_pool_run(c->pool, transpose_worker, &aj);
         seam_pool_run(c->pool, attn_worker, &aj);
-        op_matmul_nk(c->pool, k, c->att, R, &L->ao_w, L->ao_b, c->tmp);
+        bert_linear(c, l, LIN_AO, c->att, R, L->ao_b, c->tmp);
         add_norm(c, c->tmp, L->ln1_w, L->ln1_b, R);
-        op_matmul_nk(c->pool, k, c->h, R, &L->in_w, L->in_b, c->mid);
+        bert_linear(c, l, LIN_IN, c->h, R, L->in_b, c->mid);
         op_activation(c->pool, cf->activation, c->mid, (size_t)R * I);
-        op_matmul_nk(c->pool, k, c->mid, R, &L->out_w, L->out_b, c->tmp);
+        bert_linear(c, l, LIN_OUT, c->mid, R, L->out_b, c->tmp);
         add_norm(c, c->tmp, L->ln2_w, L->ln2_b, R);
     }
     if (hidden) memcpy(hidden, c->h, (size_t)R * C * sizeof(float));

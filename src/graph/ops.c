@@ -71,6 +71,31 @@ void op_matmul_nk(seam_pool *pool, const seam_kernels *k, const float *x, int T,
 }
 
 typedef struct {
+    const seam_kernels *k;
+    const float *x;
+    int T;
+    const float *packed;
+    int K, N;
+    const float *b;
+    float *y;
+} packed_job;
+
+static void packed_worker(void *arg, int ith, int nth) {
+    const packed_job *j = arg;
+    int rg = row_groups(j->T, j->N, nth), cg = nth / rg, t0, t1, lo, hi;
+    seam_pool_chunk(j->T, 1, ith / cg, rg, &t0, &t1);
+    seam_pool_chunk(j->N, j->k->pack_nr, ith % cg, cg, &lo, &hi);
+    if (t0 < t1 && lo < hi)
+        j->k->matmul_packed(j->x + (size_t)t0 * j->K, t1 - t0, j->packed, j->K, j->N, j->b, j->y + (size_t)t0 * j->N, lo, hi);
+}
+
+void op_matmul_packed(seam_pool *pool, const seam_kernels *k, const float *x, int T, const float *packed, int K, int N,
+                      const float *b, float *y) {
+    packed_job j = {k, x, T, packed, K, N, b, y};
+    seam_pool_run(pool, packed_worker, &j);
+}
+
+typedef struct {
     const seam_qkernels *qk;
     seam_qx *xq;
     const float *x;

@@ -14,6 +14,10 @@ void op_matmul_kn(seam_pool *pool, const seam_kernels *k, const float *x, int T,
 /* y[T, N] = x[T, K] @ W[N, K]^T (+ b when non-NULL)   (Linear layout) */
 void op_matmul_nk(seam_pool *pool, const seam_kernels *k, const float *x, int T, const seam_mat *W, const float *b,
                   float *y);
+/* y[T, N] = x[T, K] @ W^T (+ b) from W's panels (k->pack_nk of a W [N, K]), split over
+ * rows and whole panels of columns. */
+void op_matmul_packed(seam_pool *pool, const seam_kernels *k, const float *x, int T, const float *packed, int K, int N,
+                      const float *b, float *y);
 /* y[T, N] = x[T, K] @ W[N, K]^T (+ b) for a quantised W (Linear layout, K = W->cols).
  * Decode-sized T: x is quantised into xq (capacity T * K values, owned by the caller and
  * sized once), then integer block dot products run split along N across the pool. From

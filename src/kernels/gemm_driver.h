@@ -13,8 +13,9 @@
 #include "kernels/kernels.h"
 #include "kernels/quant.h"
 
-/* What W is: [K, N] (Conv1D), [N, K] (Linear), or a quantised seam_qmat [N, K]. */
-enum { GEMM_KN, GEMM_NK, GEMM_Q };
+/* What W is: [K, N] (Conv1D), [N, K] (Linear), a quantised seam_qmat [N, K], or a Linear W
+ * already in panels (gemm_prepack_nk; n0 must then be a multiple of GEMM_NR). */
+enum { GEMM_KN, GEMM_NK, GEMM_Q, GEMM_PACKED };
 
 /* One register tile: RB rows of x (row stride ldx) times a packed panel, over kc inputs.
  * The first k-block starts from the bias (or zero), later ones from y; ncols < GEMM_NR
@@ -49,6 +50,7 @@ static inline int gemm_rows_alias(int K, int mr) {
  * them, so x is read ceil(N / GEMM_NC) times in all (it is 6 MiB for GPT-2's c_proj at
  * T = 512 and would not stay cached between panels) and W exactly once. */
 #define GEMM_PANELS (GEMM_NC / GEMM_NR)
+#define GEMM_MB (GEMM_MR * 8)
 _Static_assert(GEMM_KC % 32 == 0, "k-blocks must hold whole quantisation blocks (seam_qmat_pack_panel)");
 _Static_assert(GEMM_NC % GEMM_NR == 0, "column blocks must hold whole panels");
 static inline __attribute__((always_inline)) void gemm_run(const gemm_tile_fn *tiles, const float *x, int T,
@@ -58,34 +60,64 @@ static inline __attribute__((always_inline)) void gemm_run(const gemm_tile_fn *t
     float bpack[GEMM_PANELS * GEMM_KC * GEMM_NR] __attribute__((aligned(64)));
     float atile[GEMM_MR * GEMM_KC] __attribute__((aligned(64)));
     int copy = gemm_rows_alias(K, GEMM_MR);
+    /* Rows per block: with panels packed in advance, revisiting them costs nothing, so a
+     * block of rows runs every k-block before the next block starts and its outputs stay
+     * in L2 between k-blocks (at T = 4096 they would come back from L3 each time). */
+    int mb = layout == GEMM_PACKED ? GEMM_MB : T;
     for (int nc0 = n0; nc0 < n1; nc0 += GEMM_NC) {
-        int nc1 = n1 - nc0 < GEMM_NC ? n1 : nc0 + GEMM_NC;
-        for (int k0 = 0; k0 < K; k0 += GEMM_KC) {
-            int kc = K - k0 < GEMM_KC ? K - k0 : GEMM_KC;
-            for (int n = nc0, g = 0; n < nc1; n += GEMM_NR, g++) {
-                int nv = nc1 - n < GEMM_NR ? nc1 - n : GEMM_NR;
-                float *panel = bpack + (size_t)g * GEMM_KC * GEMM_NR;
-                if (layout == GEMM_Q) seam_qmat_pack_panel((const seam_qmat *)W, k0, kc, n, nv, GEMM_NR, panel);
-                else if (layout == GEMM_NK) gemm_pack_nk(W, dt, (size_t)K, k0, kc, n, nv, panel);
-                else gemm_pack_kn(W, dt, N, k0, kc, n, nv, panel);
-            }
-            for (int t = 0; t < T; t += GEMM_MR) {
-                int rb = T - t < GEMM_MR ? T - t : GEMM_MR;
-                const float *xt = x + (size_t)t * K + k0;
-                size_t ldx = (size_t)K;
-                if (copy) {
-                    gemm_copy_rows(x + (size_t)t * K, (size_t)K, rb, k0, kc, atile);
-                    xt = atile;
-                    ldx = (size_t)kc;
-                }
-                for (int n = nc0, g = 0; n < nc1; n += GEMM_NR, g++) {
+        int nc1 = n1 - nc0 < GEMM_NC ? n1 : nc0 + GEMM_NC, ng = (nc1 - nc0 + GEMM_NR - 1) / GEMM_NR;
+        for (int m0 = 0; m0 < T; m0 += mb) {
+            int m1 = T - m0 < mb ? T : m0 + mb;
+            for (int k0 = 0; k0 < K; k0 += GEMM_KC) {
+                int kc = K - k0 < GEMM_KC ? K - k0 : GEMM_KC;
+                for (int n = nc0, g = 0; n < nc1 && layout != GEMM_PACKED; n += GEMM_NR, g++) {
                     int nv = nc1 - n < GEMM_NR ? nc1 - n : GEMM_NR;
-                    tiles[rb - 1](xt, ldx, kc, bpack + (size_t)g * GEMM_KC * GEMM_NR, y + (size_t)t * N + n, N,
-                                  k0 == 0, b ? b + n : NULL, nv);
+                    float *panel = bpack + (size_t)g * GEMM_KC * GEMM_NR;
+                    if (layout == GEMM_Q) seam_qmat_pack_panel((const seam_qmat *)W, k0, kc, n, nv, GEMM_NR, panel);
+                    else if (layout == GEMM_NK) gemm_pack_nk(W, dt, (size_t)K, k0, kc, n, nv, panel);
+                    else gemm_pack_kn(W, dt, N, k0, kc, n, nv, panel);
+                }
+                for (int t = m0; t < m1; t += GEMM_MR) {
+                    int rb = m1 - t < GEMM_MR ? m1 - t : GEMM_MR;
+                    const float *xt = x + (size_t)t * K + k0;
+                    size_t ldx = (size_t)K;
+                    if (copy) {
+                        gemm_copy_rows(x + (size_t)t * K, (size_t)K, rb, k0, kc, atile);
+                        xt = atile;
+                        ldx = (size_t)kc;
+                    }
+                    /* The rows the next tile reads (the block's first rows at the next
+                     * k-block after its last tile), prefetched a slice per panel: from
+                     * L3, their first touch would stall the tile. */
+                    int tn = t + GEMM_MR < m1 ? t + GEMM_MR : m0, kn = t + GEMM_MR < m1 ? k0 : k0 + kc;
+                    int rn = kn < K ? (m1 - tn < GEMM_MR ? m1 - tn : GEMM_MR) : 0, lines = (kc + 15) / 16, pf = 0;
+                    int npf = rn * lines;
+                    const float *xn = x + (size_t)tn * K + (size_t)kn;
+                    for (int n = nc0, g = 0; n < nc1; n += GEMM_NR, g++) {
+                        int nv = nc1 - n < GEMM_NR ? nc1 - n : GEMM_NR;
+                        const float *panel =
+                            layout == GEMM_PACKED
+                                ? (const float *)W + ((size_t)(n / GEMM_NR) * (size_t)K + (size_t)k0) * GEMM_NR
+                                : bpack + (size_t)g * GEMM_KC * GEMM_NR;
+                        tiles[rb - 1](xt, ldx, kc, panel, y + (size_t)t * N + n, N, k0 == 0, b ? b + n : NULL, nv);
+                        for (int e = npf * (g + 1) / ng; pf < e; pf++)
+                            __builtin_prefetch(xn + (size_t)(pf / lines) * K + (size_t)(pf % lines) * 16);
+                    }
                 }
             }
         }
     }
+}
+
+/* W [N, K] (Linear layout, any dtype) as the panels GEMM_PACKED reads: panel p holds columns
+ * p * GEMM_NR .. + GEMM_NR (zero past N), K rows of GEMM_NR floats. Done once per weight, it
+ * takes packing out of every call, which at a few rows per thread costs as much as the
+ * multiply itself (a thread with 32 rows packs K x its columns for 32 x that many FMAs). */
+static inline void gemm_prepack_nk(const seam_mat *W, float *dst) {
+    int K = W->cols, N = W->rows;
+    for (int n = 0, p = 0; n < N; n += GEMM_NR, p++)
+        gemm_pack_nk(W->data, W->dtype, (size_t)K, 0, K, n, N - n < GEMM_NR ? N - n : GEMM_NR,
+                     dst + (size_t)p * (size_t)K * GEMM_NR);
 }
 
 #endif

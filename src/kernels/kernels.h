@@ -58,7 +58,21 @@ typedef struct {
      * path (which quantises x and pays per-block scaling for every row). NULL where the
      * table has no packed GEMM. */
     void (*matmul_qf)(const float *x, int T, const seam_qmat *W, const float *b, float *y, int n0, int n1);
+    /* Weights packed once for the GEMM (encoders, whose every call has many rows): pack_nr
+     * columns per panel, 0 where the table has none (pack_nk and matmul_packed NULL).
+     * pack_nk writes W [N, K] (Linear layout, any dtype) as f32 panels into dst (64-byte
+     * aligned), which holds seam_packed_floats(k, N, K) floats; matmul_packed computes y[T, n0:n1] = x[T, K] @ W^T
+     * (+ b) from them, n0 a multiple of pack_nr, y rows of stride N. */
+    int pack_nr;
+    void (*pack_nk)(const seam_mat *W, float *dst);
+    void (*matmul_packed)(const float *x, int T, const float *packed, int K, int N, const float *b, float *y, int n0,
+                          int n1);
 } seam_kernels;
+
+/* Floats of pack_nk's output for an [N, K] weight (0 for a table without packing). */
+static inline size_t seam_packed_floats(const seam_kernels *k, int N, int K) {
+    return k->pack_nr ? (size_t)((N + k->pack_nr - 1) / k->pack_nr) * (size_t)k->pack_nr * (size_t)K : 0;
+}
 
 extern const seam_kernels seam_kernels_scalar;
 #if defined(__x86_64__) || defined(__i386__)

@@ -196,11 +196,18 @@ static void wasm_row_to_f32(const seam_mat *W, int r, float *out) {
     for (; c < W->cols; c++) out[c] = ld1(W->data, base + (size_t)c, W->dtype);
 }
 
+static void wasm_pack_nk(const seam_mat *W, float *dst) { gemm_prepack_nk(W, dst); }
+
+static void wasm_matmul_packed(const float *x, int T, const float *packed, int K, int N, const float *b, float *y, int n0,
+                               int n1) {
+    gemm_run(wg_tiles, x, T, packed, SEAM_DTYPE_F32, GEMM_PACKED, K, (size_t)N, b, y, n0, n1);
+}
+
 /* No matmul_qf: without FMA, the f32 GEMM on dequantised q8 panels (12.6 GMAC/s on GPT-2's
  * 2304 x 768 at T = 128 in node) loses to the integer tiles of quant_wasm.c (15.0), whose
  * i32x4.dot_i16x8_s does eight multiply-adds per instruction. */
 const seam_kernels seam_kernels_wasm = {
     "wasm", wasm_matmul_kn, wasm_matmul_nk, wasm_dot, wasm_axpy, wasm_scale, wasm_row_to_f32,
-    seam_activation_scalar, seam_softmax, seam_layernorm_scalar, NULL, NULL,
+    seam_activation_scalar, seam_softmax, seam_layernorm_scalar, NULL, NULL, GEMM_NR, wasm_pack_nk, wasm_matmul_packed,
 };
 #endif

@@ -46,6 +46,33 @@ static int n_simd(void) {
     return n;
 }
 
+/* k's pre-packed GEMM on the Linear weight nk (x[T, K], bias b) against ref, the scalar
+ * x @ nk^T without bias; then the columns from the second panel on (a worker's share),
+ * which must leave the others alone. Returns 1 after a failure. */
+static int check_packed(const seam_kernels *k, const float *x, int T, const seam_mat *nk, const float *b, const float *ref) {
+    int N = nk->rows, K = nk->cols, bad = 0;
+    float *P = aligned_alloc(64, (seam_packed_floats(k, N, K) * 4 + 63) / 64 * 64), *got = malloc((size_t)T * N * 4);
+    k->pack_nk(nk, P);
+    for (int pass = 0; pass < 2 && !bad; pass++) {
+        int n0 = pass ? k->pack_nr : 0, n1 = pass ? N - 1 : N;
+        if (n0 >= n1) break;
+        for (int i = 0; i < T * N; i++) got[i] = 12345.0f;
+        k->matmul_packed(x, T, P, K, N, b, got, n0, n1);
+        for (int t = 0; t < T && !bad; t++)
+            for (int n = 0; n < N; n++) {
+                float g = got[t * N + n], want = ref[t * N + n] + b[n];
+                if (n >= n0 && n < n1 ? fabsf(g - want) > 1e-4f * (1 + fabsf(want)) : g != 12345.0f) {
+                    bad = test_fail(__FILE__, __LINE__, "%s packed dtype %d T%d K%d N%d cols [%d,%d) col %d: %g vs %g", k->name,
+                                    nk->dtype, T, K, N, n0, n1, n, g, want) + 1;
+                    break;
+                }
+            }
+    }
+    free(P);
+    free(got);
+    return bad;
+}
+
 /* Every SIMD table's matmul_kn and matmul_nk against the scalar ones on one shape, and
  * (range_check) a column sub-range writing only its columns. Returns 1 after a failure. */
 static int check_matmul_shape(int T, int K, int N, seam_dtype d, int range_check) {
@@ -65,6 +92,7 @@ static int check_matmul_shape(int T, int K, int N, seam_dtype d, int range_check
         simd_tables[s]->matmul_nk(x, T, &nk, got, 0, N);
         e = max_rel(got, ref, (size_t)T * N);
         if (e > 1e-5) bad = test_fail(__FILE__, __LINE__, "%s nk dtype %d T%d K%d N%d: %g", simd_tables[s]->name, d, T, K, N, e) + 1;
+        if (simd_tables[s]->pack_nk && !bad) bad = check_packed(simd_tables[s], x, T, &nk, b, ref);
         if (range_check && N >= 5) {
             for (int i = 0; i < T * N; i++) got[i] = 12345.0f;
             simd_tables[s]->matmul_kn(x, T, &kn, b, got, 1, N - 2);
@@ -100,7 +128,8 @@ TEST(test_kernels_matmul_matches_scalar) {
 /* Shapes past the size switches inside the SIMD tables (the Linear layout takes the packed
  * GEMM once T * K reaches 2^16; several k-blocks and column groups), with tails everywhere. */
 TEST(test_kernels_large_matmul_matches_scalar) {
-    const int shapes[][3] = {{37, 1777, 45}, {70, 1025, 300}, {13, 5000, 33}};
+    /* 203 rows: several row blocks of the pre-packed GEMM (GEMM_MB) with a short last one */
+    const int shapes[][3] = {{37, 1777, 45}, {70, 1025, 300}, {13, 5000, 33}, {203, 260, 70}};
     for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++)
         for (int d = 0; d < 3; d++)
             if (check_matmul_shape(shapes[si][0], shapes[si][1], shapes[si][2], (seam_dtype)d, 0)) return;
