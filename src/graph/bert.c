@@ -85,8 +85,7 @@ seam_status bert_ctx_new(const bert_model *m, int max_batch, int max_seq, int n_
     c->v = alloc_floats(R * C);
     c->att = alloc_floats(R * C);
     c->tmp = alloc_floats(R * C);
-    /* mid also holds the transposed V during attention (transpose_worker): R * C floats. */
-    c->mid = alloc_floats(R * (size_t)(cf->intermediate > cf->hidden ? cf->intermediate : cf->hidden));
+    c->mid = alloc_floats(R * (size_t)cf->intermediate);
     c->scores = alloc_floats((size_t)n_threads * bert_scores_per_thread(max_seq));
     c->cls = alloc_floats((size_t)max_batch * C * 2);
     c->emb = alloc_floats(2 * C);
@@ -165,21 +164,20 @@ typedef struct {
     float scale;
 } attn_job;
 
-/* Each sequence's K and V, transposed per head (graph/ops.h) into buffers that are idle
- * during attention: kt into tmp, vt into mid (sized for R * max(I, C) floats). */
+/* Each sequence's K, transposed per head (graph/ops.h) into tmp, idle during attention;
+ * V is read in rows as its projection wrote it (seam_attend_tile's v). */
 static void transpose_worker(void *arg, int ith, int nth) {
     const attn_job *j = arg;
     bert_ctx *c = j->c;
     int C = c->m->cfg.hidden, T = j->T, lo, hi;
-    /* Units of (sequence, K or V, 32 components): a single sequence still spreads over
+    /* Units of (sequence, 32 components): a single sequence still spreads over
      * every thread. */
     int cb = (C + 31) / 32;
-    seam_pool_chunk(2 * j->B * cb, 1, ith, nth, &lo, &hi);
+    seam_pool_chunk(j->B * cb, 1, ith, nth, &lo, &hi);
     for (int u = lo; u < hi; u++) {
-        int b = u / (2 * cb), is_v = (u / cb) % 2, c0 = (u % cb) * 32, cc = C - c0 < 32 ? C - c0 : 32;
-        const float *src = (is_v ? c->v : c->kk) + (size_t)b * T * C + c0;
-        float *dst = (is_v ? c->mid : c->tmp) + (size_t)b * C * T + (size_t)c0 * T;
-        op_transpose_heads(src, (size_t)C, T, cc, dst, (size_t)T, 0);
+        int b = u / cb, c0 = (u % cb) * 32, cc = C - c0 < 32 ? C - c0 : 32;
+        op_transpose_heads(c->kk + (size_t)b * T * C + c0, (size_t)C, T, cc, c->tmp + (size_t)b * C * T + (size_t)c0 * T,
+                           (size_t)T, 0);
     }
 }
 
@@ -205,7 +203,8 @@ static void attn_worker(void *arg, int ith, int nth) {
         a.R = T - t0 < SEAM_ATTEND_ROWS ? T - t0 : SEAM_ATTEND_ROWS;
         a.q = c->q + (row0 + (size_t)t0) * C + (size_t)h * D;
         a.kt = c->tmp + head;
-        a.vt = c->mid + head;
+        a.v = c->v + row0 * C + (size_t)h * D;
+        a.ldv = (size_t)C;
         a.mask = j->mask + row0;
         a.out = c->att + (row0 + (size_t)t0) * C + (size_t)h * D;
         op_attend(c->k, &a);

@@ -184,6 +184,11 @@ void seam_attend_generic(const seam_kernels *k, const seam_attend_tile *a) {
             for (int i = 0; i < n; i++)
                 if (!a->mask[i]) scores[i] = -INFINITY;
         k->softmax(scores, n);
-        for (int d = 0; d < a->D; d++) out[d] = k->dot(scores, a->vt + (size_t)d * a->ld, n);
+        if (a->v) {
+            memset(out, 0, (size_t)a->D * sizeof(float));
+            for (int i = 0; i < n; i++) k->axpy(scores[i], a->v + (size_t)i * a->ldv, out, a->D);
+        } else {
+            for (int d = 0; d < a->D; d++) out[d] = k->dot(scores, a->vt + (size_t)d * a->ld, n);
+        }
     }
 }

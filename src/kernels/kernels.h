@@ -27,6 +27,11 @@ typedef struct {
     float *scores;
     float *out;
     size_t ldo;
+    /* When non-NULL, V in rows instead of vt: component d of key i at v[i * ldv + d]. The
+     * output is then a sum of V rows weighted by broadcast scores, with no horizontal sum
+     * per component (encoders, whose V comes out of its projection in rows). */
+    const float *v;
+    size_t ldv;
 } seam_attend_tile;
 
 typedef struct {

@@ -318,6 +318,32 @@ static void avx2_layernorm(const float *x, const float *w, const float *b, float
     for (int i = body; i < n; i++) y[i] = (x[i] - muf) * invf * w[i] + b[i];
 }
 
+/* Output components d0 .. d0 + 8 NV of R rows from V in rows (NV <= 2), as in
+ * kernels_avx512.c; a component tail past D goes through a masked load and store. */
+AI void attend_out_rows(const seam_attend_tile *a, const int R, const int NV, int d0, int nmax, size_t lds) {
+    int dw = a->D - d0;
+    __m256i mk[2];
+    __m256 acc[SEAM_ATTEND_ROWS][2];
+    _Pragma("GCC unroll 2") for (int j = 0; j < NV; j++) {
+        int left = dw - 8 * j;
+        mk[j] = _mm256_cmpgt_epi32(_mm256_set1_epi32(left), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    }
+    _Pragma("GCC unroll 4") for (int r = 0; r < R; r++)
+        _Pragma("GCC unroll 2") for (int j = 0; j < NV; j++) acc[r][j] = _mm256_setzero_ps();
+    for (int i = 0; i < nmax; i++) {
+        const float *vr = a->v + (size_t)i * a->ldv + d0;
+        __m256 v[2];
+        _Pragma("GCC unroll 2") for (int j = 0; j < NV; j++) v[j] = _mm256_maskload_ps(vr + 8 * j, mk[j]);
+        _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) {
+            __m256 p = _mm256_broadcast_ss(a->scores + (size_t)r * lds + (size_t)i);
+            _Pragma("GCC unroll 2") for (int j = 0; j < NV; j++) acc[r][j] = _mm256_fmadd_ps(p, v[j], acc[r][j]);
+        }
+    }
+    _Pragma("GCC unroll 4") for (int r = 0; r < R; r++)
+        _Pragma("GCC unroll 2") for (int j = 0; j < NV; j++)
+            _mm256_maskstore_ps(a->out + (size_t)r * a->ldo + (size_t)(d0 + 8 * j), mk[j], acc[r][j]);
+}
+
 /* The tile with its row count fixed at compile time (see kernels_avx512.c): scores for 16
  * keys x R rows (2R ymm), then 2 output components x R rows (2R ymm) per pass, which with
  * the loads fits the 16 ymm registers. Key tails go element by element. */
@@ -356,6 +382,13 @@ AI void attend_rows(const seam_attend_tile *a, const int R) {
                 if (!a->mask[i]) p[i] = -INFINITY;
         avx2_softmax(p, n);
         for (int i = n; i < nmax; i++) p[i] = 0.0f; /* keys past this row's own */
+    }
+    if (a->v) {
+        for (int d0 = 0; d0 < D; d0 += 16) {
+            if (D - d0 > 8) attend_out_rows(a, R, 2, d0, nmax, lds);
+            else attend_out_rows(a, R, 1, d0, nmax, lds);
+        }
+        return;
     }
     int d = 0, vb = nmax / 8 * 8;
     for (; d + 2 <= D; d += 2) {

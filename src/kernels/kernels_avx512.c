@@ -312,6 +312,29 @@ AI __mmask16 tail16(int left) { return left >= 16 ? 0xFFFF : left <= 0 ? 0 : (__
 /* The tile with its row count fixed at compile time, so every accumulator stays in a
  * register: scores for 32 keys x R rows (2R zmm, 2 loads of K per d shared by R rows),
  * softmax per row, then 4 output components x R rows (4R zmm, 4 loads of V per 16 keys). */
+/* Output components d0 .. d0 + 16 NV of R rows from V in rows: per key, NV loads of V
+ * shared by R broadcast weights (R x NV accumulators, NV <= 4). */
+AI void attend_out_rows(const seam_attend_tile *a, const int R, const int NV, int d0, int nmax, size_t lds) {
+    int dw = a->D - d0;
+    __mmask16 mk[4];
+    __m512 acc[SEAM_ATTEND_ROWS][4];
+    _Pragma("GCC unroll 4") for (int j = 0; j < NV; j++) mk[j] = tail16(dw - 16 * j);
+    _Pragma("GCC unroll 4") for (int r = 0; r < R; r++)
+        _Pragma("GCC unroll 4") for (int j = 0; j < NV; j++) acc[r][j] = _mm512_setzero_ps();
+    for (int i = 0; i < nmax; i++) {
+        const float *vr = a->v + (size_t)i * a->ldv + d0;
+        __m512 v[4];
+        _Pragma("GCC unroll 4") for (int j = 0; j < NV; j++) v[j] = _mm512_maskz_loadu_ps(mk[j], vr + 16 * j);
+        _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) {
+            __m512 p = _mm512_set1_ps(a->scores[(size_t)r * lds + (size_t)i]);
+            _Pragma("GCC unroll 4") for (int j = 0; j < NV; j++) acc[r][j] = _mm512_fmadd_ps(p, v[j], acc[r][j]);
+        }
+    }
+    _Pragma("GCC unroll 4") for (int r = 0; r < R; r++)
+        _Pragma("GCC unroll 4") for (int j = 0; j < NV; j++)
+            _mm512_mask_storeu_ps(a->out + (size_t)r * a->ldo + (size_t)(d0 + 16 * j), mk[j], acc[r][j]);
+}
+
 AI void attend_rows(const seam_attend_tile *a, const int R) {
     int D = a->D, nmax = a->n + (a->causal ? R - 1 : 0);
     size_t lds = (size_t)(a->n + a->R), ld = a->ld;
@@ -342,6 +365,17 @@ AI void attend_rows(const seam_attend_tile *a, const int R) {
                 if (!a->mask[i]) p[i] = -INFINITY;
         avx512_softmax(p, n);
         for (int i = n; i < nmax; i++) p[i] = 0.0f; /* keys past this row's own */
+    }
+    if (a->v) {
+        for (int d0 = 0; d0 < D; d0 += 64) {
+            switch (((D - d0 >= 64 ? 64 : D - d0) + 15) / 16) {
+            case 4: attend_out_rows(a, R, 4, d0, nmax, lds); break;
+            case 3: attend_out_rows(a, R, 3, d0, nmax, lds); break;
+            case 2: attend_out_rows(a, R, 2, d0, nmax, lds); break;
+            default: attend_out_rows(a, R, 1, d0, nmax, lds); break;
+            }
+        }
+        return;
     }
     int d = 0;
     for (; d + 4 <= D; d += 4) {

@@ -243,10 +243,13 @@ TEST(test_kernels_layernorm_matches_scalar) {
  * and masked keys. */
 TEST(test_kernels_attend_matches_generic) {
     enum { LD = 150, DMAX = 67, QLD = 70 };
-    static float kt[DMAX * LD], vt[DMAX * LD], q[SEAM_ATTEND_ROWS * QLD];
+    static float kt[DMAX * LD], vt[DMAX * LD], vrows[LD * QLD], q[SEAM_ATTEND_ROWS * QLD];
     float ref[SEAM_ATTEND_ROWS * QLD], got[SEAM_ATTEND_ROWS * QLD], sc[SEAM_ATTEND_ROWS * (LD + SEAM_ATTEND_ROWS)];
     int32_t mask[LD];
     for (int i = 0; i < DMAX * LD; i++) { kt[i] = frand(); vt[i] = frand(); }
+    /* the same V in rows (row stride QLD), for tiles given v instead of vt */
+    for (int d = 0; d < DMAX; d++)
+        for (int i = 0; i < LD; i++) vrows[i * QLD + d] = vt[d * LD + i];
     for (int i = 0; i < SEAM_ATTEND_ROWS * QLD; i++) q[i] = frand();
     for (int i = 0; i < LD; i++) mask[i] = i % 5 != 3;
     const int Ds[] = {1, 3, 16, 64, 67}, ns_keys[] = {1, 2, 7, 15, 16, 17, 31, 33, 64, 65, 129, 146};
@@ -254,13 +257,14 @@ TEST(test_kernels_attend_matches_generic) {
     for (size_t di = 0; di < sizeof Ds / sizeof *Ds; di++)
         for (size_t ni = 0; ni < sizeof ns_keys / sizeof *ns_keys; ni++)
             for (int R = 1; R <= SEAM_ATTEND_ROWS; R++)
-                for (int variant = 0; variant < 3; variant++) /* causal, plain, masked */
+                for (int variant = 0; variant < 6; variant++) /* causal, plain, masked; V in columns, then rows */
                     for (int s = 0; s < ns; s++) {
                         const seam_kernels *k = simd_tables[s];
                         if (!k->attend) continue;
                         int D = Ds[di], n = ns_keys[ni];
-                        seam_attend_tile a = {q, QLD, kt, vt, LD, R, n, variant == 0, D, 0.3f,
-                                              variant == 2 && n > 1 ? mask : NULL, sc, ref, QLD};
+                        int shape = variant % 3, rows = variant >= 3;
+                        seam_attend_tile a = {q, QLD, kt, rows ? NULL : vt, LD, R, n, shape == 0, D, 0.3f,
+                                              shape == 2 && n > 1 ? mask : NULL, sc, ref, QLD, rows ? vrows : NULL, QLD};
                         seam_attend_generic(&seam_kernels_scalar, &a);
                         a.out = got;
                         k->attend(&a);
