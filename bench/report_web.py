@@ -168,12 +168,13 @@ def render(raw):
     if cores and max(threads) >= cores:
         md.append(f"- {max(threads)} threads on a machine Chromium sees {cores} logical cores on: the page's threads "
                   "compete with the browser, the server and anything else running, so 2-thread figures are noisy.")
-    sq, sf = rows.get(("seam wasm", "q8", 1)), rows.get(("seam wasm", "f32", 1))
-    if sq and sf and sq.get("prefill_tok_s", 0) < sf.get("prefill_tok_s", 0):
-        md.append("- seam wasm q8 prefills slower than seam wasm f32: a 128-id prompt takes the packed f32 GEMM "
-                  "on q8 weights dequantised while packing (`seam_qmat_pack_panel`, scalar), and that unpacking "
-                  "costs more than the f32 panels' plain loads; decode uses the SIMD128 integer kernels "
-                  "(`src/kernels/quant_wasm.c`).")
+    sq, tq = rows.get(("seam wasm", "q8", 1)), rows.get(("transformers.js", "q8", 1))
+    if sq and tq and sq.get("prefill_tok_s", 0) < tq.get("prefill_tok_s", 0):
+        md.append("- seam wasm q8 prefills slower than transformers.js q8: SIMD128 has neither FMA nor a byte dot "
+                  "product, so seam's integer tiles (`src/kernels/quant_wasm.c`) widen both sides to int16 for "
+                  "i32x4.dot_i16x8_s and pay a horizontal sum and a scale per block of 32 inputs (Q8_0's "
+                  "per-block scales), where onnxruntime's MatMulInteger on per-column scales sums all of K in "
+                  "int32 and scales once per output.")
     if m.get("loadavg_start"):
         try:
             busy = max(float(str(m["loadavg_start"]).split()[0]), float(str(m.get("loadavg_end", "0")).split()[0]))
