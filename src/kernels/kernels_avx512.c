@@ -6,7 +6,7 @@
 #include <math.h>
 
 #include "kernels/kernels.h"
-#include "kernels/vmath_x86.h"
+#include "kernels/vmath.h"
 
 #define AI static inline __attribute__((always_inline))
 

@@ -1,11 +1,11 @@
-/* Vector exp and the GELU forms built on it, for the AVX2 and AVX-512 kernel files.
+/* Vector exp and the GELU forms built on it, for the AVX2, AVX-512 and WebAssembly kernel files.
  * exp: x = n ln2 + r with |r| <= ln2/2, e^r by a degree-6 polynomial (relative error
  * about 2e-7 over the float range), times 2^n. GELU(tanh form) uses tanh(u) =
  * 1 - 2 / (e^{2u} + 1), which saturates cleanly at ±1. GELU(erf form) uses the
  * Abramowitz-Stegun 7.1.26 erfc, |error| <= 1.5e-7, on |x|/sqrt2, and evaluates
  * 1 + erf(x/sqrt2) as erfc(|x|/sqrt2) for x < 0 so the tail suffers no cancellation. */
-#ifndef SEAM_VMATH_X86_H
-#define SEAM_VMATH_X86_H
+#ifndef SEAM_VMATH_H
+#define SEAM_VMATH_H
 
 #define VM_LOG2E 1.44269504088896341f
 #define VM_LN2_HI 0.693359375f
