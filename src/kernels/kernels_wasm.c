@@ -284,6 +284,110 @@ static void wasm_softmax(float *x, int n) {
     for (; i < n; i++) x[i] *= 1.0f / total;
 }
 
+/* An attention tile with its row count fixed at compile time, as in kernels_avx2.c: scores
+ * for 8 keys x R rows (2R accumulators: each load of K serves R rows), softmax per row, then
+ * the output, from V in rows (8 components x R rows per pass, no horizontal sums) or from
+ * transposed V (2 components x R rows per pass, summed across lanes at the end). Tails of
+ * keys and components go element by element. Without it the browser composed axpy and dot
+ * per query row and component: 12% of a GPT-2 decode step. */
+AI void attend_rows(const seam_attend_tile *a, const int R) {
+    int D = a->D, nmax = a->n + (a->causal ? R - 1 : 0), body = nmax / 8 * 8;
+    size_t lds = (size_t)(a->n + a->R), ld = a->ld;
+    v128_t sc = wasm_f32x4_splat(a->scale);
+    for (int i = 0; i < body; i += 8) {
+        v128_t s0[SEAM_ATTEND_ROWS], s1[SEAM_ATTEND_ROWS];
+        _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) s0[r] = s1[r] = wasm_f32x4_splat(0.0f);
+        for (int d = 0; d < D; d++) {
+            const float *row = a->kt + (size_t)d * ld + i;
+            v128_t k0 = wasm_v128_load(row), k1 = wasm_v128_load(row + 4);
+            _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) {
+                v128_t qd = wasm_f32x4_splat(a->q[(size_t)r * a->ldq + (size_t)d]);
+                s0[r] = wasm_f32x4_add(s0[r], wasm_f32x4_mul(qd, k0));
+                s1[r] = wasm_f32x4_add(s1[r], wasm_f32x4_mul(qd, k1));
+            }
+        }
+        _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) {
+            wasm_v128_store(a->scores + (size_t)r * lds + i, wasm_f32x4_mul(s0[r], sc));
+            wasm_v128_store(a->scores + (size_t)r * lds + i + 4, wasm_f32x4_mul(s1[r], sc));
+        }
+    }
+    _Pragma("GCC unroll 4") for (int r = 0; r < R; r++)
+        for (int i = body; i < nmax; i++) {
+            float sum = 0.0f;
+            for (int d = 0; d < D; d++) sum += a->q[(size_t)r * a->ldq + (size_t)d] * a->kt[(size_t)d * ld + (size_t)i];
+            a->scores[(size_t)r * lds + (size_t)i] = sum * a->scale;
+        }
+    _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) {
+        float *p = a->scores + (size_t)r * lds;
+        int n = a->n + (a->causal ? r : 0);
+        if (a->mask)
+            for (int i = 0; i < n; i++)
+                if (!a->mask[i]) p[i] = -INFINITY;
+        wasm_softmax(p, n);
+        for (int i = n; i < nmax; i++) p[i] = 0.0f; /* keys past this row's own */
+    }
+    if (a->v) {
+        int d0 = 0;
+        for (; d0 + 8 <= D; d0 += 8) {
+            v128_t o0[SEAM_ATTEND_ROWS], o1[SEAM_ATTEND_ROWS];
+            _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) o0[r] = o1[r] = wasm_f32x4_splat(0.0f);
+            for (int i = 0; i < nmax; i++) {
+                const float *vr = a->v + (size_t)i * a->ldv + d0;
+                v128_t v0 = wasm_v128_load(vr), v1 = wasm_v128_load(vr + 4);
+                _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) {
+                    v128_t p = wasm_f32x4_splat(a->scores[(size_t)r * lds + (size_t)i]);
+                    o0[r] = wasm_f32x4_add(o0[r], wasm_f32x4_mul(p, v0));
+                    o1[r] = wasm_f32x4_add(o1[r], wasm_f32x4_mul(p, v1));
+                }
+            }
+            _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) {
+                wasm_v128_store(a->out + (size_t)r * a->ldo + (size_t)d0, o0[r]);
+                wasm_v128_store(a->out + (size_t)r * a->ldo + (size_t)d0 + 4, o1[r]);
+            }
+        }
+        for (; d0 < D; d0++)
+            _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) {
+                float sum = 0.0f;
+                for (int i = 0; i < nmax; i++) sum += a->scores[(size_t)r * lds + (size_t)i] * a->v[(size_t)i * a->ldv + (size_t)d0];
+                a->out[(size_t)r * a->ldo + (size_t)d0] = sum;
+            }
+        return;
+    }
+    int d = 0, vb = nmax / 4 * 4;
+    for (; d + 2 <= D; d += 2) {
+        const float *v0 = a->vt + (size_t)d * ld, *v1 = v0 + ld;
+        v128_t acc0[SEAM_ATTEND_ROWS], acc1[SEAM_ATTEND_ROWS];
+        _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) acc0[r] = acc1[r] = wasm_f32x4_splat(0.0f);
+        for (int i = 0; i < vb; i += 4) {
+            v128_t w0 = wasm_v128_load(v0 + i), w1 = wasm_v128_load(v1 + i);
+            _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) {
+                v128_t p = wasm_v128_load(a->scores + (size_t)r * lds + i);
+                acc0[r] = wasm_f32x4_add(acc0[r], wasm_f32x4_mul(p, w0));
+                acc1[r] = wasm_f32x4_add(acc1[r], wasm_f32x4_mul(p, w1));
+            }
+        }
+        _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) {
+            const float *p = a->scores + (size_t)r * lds;
+            float s0 = hsum4(acc0[r]), s1 = hsum4(acc1[r]);
+            for (int i = vb; i < nmax; i++) { s0 += p[i] * v0[i]; s1 += p[i] * v1[i]; }
+            a->out[(size_t)r * a->ldo + (size_t)d] = s0;
+            a->out[(size_t)r * a->ldo + (size_t)d + 1] = s1;
+        }
+    }
+    for (; d < D; d++)
+        _Pragma("GCC unroll 4") for (int r = 0; r < R; r++)
+            a->out[(size_t)r * a->ldo + (size_t)d] = wasm_dot(a->scores + (size_t)r * lds, a->vt + (size_t)d * ld, nmax);
+}
+
+static void wasm_attend(const seam_attend_tile *a) {
+    switch (a->R) {
+    case 4: attend_rows(a, 4); break;
+    case 3: attend_rows(a, 3); break;
+    case 2: attend_rows(a, 2); break;
+    default: attend_rows(a, 1); break;
+    }
+}
+
 static void wasm_pack_nk(const seam_mat *W, float *dst) { gemm_prepack_nk(W, dst); }
 
 static void wasm_matmul_packed(const float *x, int T, const float *packed, int K, int N, const float *b, float *y, int n0,
@@ -296,6 +400,6 @@ static void wasm_matmul_packed(const float *x, int T, const float *packed, int K
  * i32x4.dot_i16x8_s does eight multiply-adds per instruction. */
 const seam_kernels seam_kernels_wasm = {
     "wasm", wasm_matmul_kn, wasm_matmul_nk, wasm_dot, wasm_axpy, wasm_scale, wasm_row_to_f32,
-    wasm_activation, wasm_softmax, seam_layernorm_scalar, NULL, NULL, GEMM_NR, wasm_pack_nk, wasm_matmul_packed,
+    wasm_activation, wasm_softmax, seam_layernorm_scalar, wasm_attend, NULL, GEMM_NR, wasm_pack_nk, wasm_matmul_packed,
 };
 #endif
