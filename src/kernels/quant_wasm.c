@@ -1,14 +1,16 @@
 /* WebAssembly SIMD128 quantised kernels. SIMD128 has no byte dot product (relaxed SIMD's
  * i32x4.dot_i8x16_i7x16_add is not in emscripten 3.1.6), so both sides of a block are
  * widened to int16 and multiplied with i32x4.dot_i16x8_s, which V8 lowers to one pmaddwd on
- * x86 (|w|, |x| ≤ 127: the pair sums cannot overflow). The activation block is widened once
- * and shared by the four weight rows of a tile, whose int32 sums are then reduced into one
- * vector (lane r = row r), converted and scaled once per block. With several activation
- * rows, the tile's weights are widened once into a stack buffer that every row reuses.
+ * x86 (|w|, |x| ≤ 127: the pair sums cannot overflow). Decode (one activation row) walks
+ * the weight rows one at a time (rows_stream). Several rows run in tiles of four weight rows:
+ * each activation block is widened once and shared by the tile, whose int32 sums are reduced
+ * into one vector (lane r = row r), converted and scaled once per block; the tile's weights
+ * are widened once into a stack buffer that every activation row reuses.
  *
- * Every block's term is computed with the same f32 operations, in the same block order, as
- * the scalar reference, so results match it bit for bit (only the reduction of the integer
- * sums differs, and that is exact). */
+ * The tiles compute every block's term with the same f32 operations, in the same block
+ * order, as the scalar reference, so they match it bit for bit (only the reduction of the
+ * integer sums differs, and that is exact); rows_stream adds the terms in four lanes, so it
+ * differs from the scalar reference by f32 reassociation. */
 #if defined(__wasm_simd128__)
 #include <wasm_simd128.h>
 
@@ -180,7 +182,8 @@ WAI v128_t w16_dot(const int16_t *w, const v128_t *xe) {
 /* One activation row (decode): weights are the whole cost here, and a tile of four rows
  * reads four streams a row apart whose short runs the hardware prefetchers barely follow
  * from WebAssembly (q8: 3.7 GB/s on GPT-2's 50257 x 768 in node, vs 10 GB/s for f32).
- * Walking one row at a time makes the matrix one sequential stream (9.9 GB/s); four blocks
+ * Walking one row at a time makes the matrix one sequential stream (9.9 GB/s; even two
+ * rows side by side, one row apart, fell back to 4.3 GB/s); four blocks
  * of the row are summed per step, so their four scales convert as one vector, and the
  * activations, widened to int16 once per chunk, load instead of widening per block. */
 #define ROW_CHUNK 4096
@@ -226,7 +229,7 @@ WAI void rows_stream(const seam_qx *x, const seam_qmat *W, const float *bias, fl
 
 /* One kernel for both types: the weight pointers of a tile advance rb bytes per row and
  * BB bytes per block; Q4 adds the offset term mw[n, b]·s[t, b] to each block's term. A
- * single activation row (decode) reads the weights directly; several rows share a copy of
+ * lone activation row (a tail of 32-row blocks) reads the weights directly; several share a copy of
  * the tile's chunk widened to int16 (8 KiB). */
 #define DEFINE_MATMUL(NAME, WT, DOT, WIDEN, BB, Q4)                                                            \
     static void NAME(const seam_qx *x, int T, const seam_qmat *W, const float *bias, float *y, int n0, int n1) { \
