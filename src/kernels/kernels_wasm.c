@@ -55,11 +55,11 @@ static const gemm_tile_fn wg_tiles[] = {wg_tile_1, wg_tile_2, wg_tile_3, wg_tile
 _Static_assert(sizeof wg_tiles / sizeof wg_tiles[0] == WG_MR, "one tile per height");
 #define WG_MIN_T 4
 
-/* Below WG_MIN_T rows (decode, short batches) packing W would not pay. As kernels_avx512.c's
- * kn_stream, W is read row by row (sequential, what the prefetchers and a bandwidth-bound
- * matvec want; 16-column panels stepped through W one row of N floats per k, 2-4x slower
- * in node on GPT-2 shapes) while y[n0:n1] stays in L1. Four rows of W per pass cut the loads
- * and stores of y; each y element still gets its products in k order, as the scalar loop. */
+/* Below WG_MIN_T rows (decode, short batches) packing W would not pay. W is read row by row
+ * while y[n0:n1] stays in L1, one row of W per pass: the matrix is then one sequential
+ * stream, which is what the prefetchers follow from WebAssembly (node, GPT-2's c_fc and
+ * c_proj beyond cache: 12 and 9 GB/s with four rows per pass, 17 with one); each y element
+ * still gets its products in k order, as the scalar loop. */
 AI void kn_stream(const float *x, int T, const seam_mat *Wm, const float *b, float *y, int n0, int n1, seam_dtype dt) {
     int K = Wm->rows;
     size_t N = (size_t)Wm->cols;
@@ -68,32 +68,12 @@ AI void kn_stream(const float *x, int T, const seam_mat *Wm, const float *b, flo
         const float *xr = x + (size_t)t * K;
         float *yr = y + (size_t)t * N;
         for (int n = n0; n < n1; n++) yr[n] = b ? b[n] : 0.0f;
-        int k = 0;
-        for (; k + 4 <= K; k += 4) {
-            v128_t x0 = wasm_f32x4_splat(xr[k]), x1 = wasm_f32x4_splat(xr[k + 1]);
-            v128_t x2 = wasm_f32x4_splat(xr[k + 2]), x3 = wasm_f32x4_splat(xr[k + 3]);
-            size_t r0 = (size_t)k * N, r1 = r0 + N, r2 = r1 + N, r3 = r2 + N;
-            int n = n0;
-            for (; n + 4 <= n1; n += 4) {
-                v128_t acc = wasm_v128_load(yr + n);
-                acc = madd(acc, x0, ld4(W, r0 + n, dt));
-                acc = madd(acc, x1, ld4(W, r1 + n, dt));
-                acc = madd(acc, x2, ld4(W, r2 + n, dt));
-                acc = madd(acc, x3, ld4(W, r3 + n, dt));
-                wasm_v128_store(yr + n, acc);
-            }
-            for (; n < n1; n++) {
-                float a = yr[n];
-                a += xr[k] * ld1(W, r0 + n, dt);
-                a += xr[k + 1] * ld1(W, r1 + n, dt);
-                a += xr[k + 2] * ld1(W, r2 + n, dt);
-                a += xr[k + 3] * ld1(W, r3 + n, dt);
-                yr[n] = a;
-            }
-        }
-        for (; k < K; k++) {
+        for (int k = 0; k < K; k++) {
             size_t r0 = (size_t)k * N;
-            for (int n = n0; n < n1; n++) yr[n] += xr[k] * ld1(W, r0 + n, dt);
+            v128_t xk = wasm_f32x4_splat(xr[k]);
+            int n = n0;
+            for (; n + 4 <= n1; n += 4) wasm_v128_store(yr + n, madd(wasm_v128_load(yr + n), xk, ld4(W, r0 + n, dt)));
+            for (; n < n1; n++) yr[n] += xr[k] * ld1(W, r0 + n, dt);
         }
     }
 }
@@ -119,36 +99,23 @@ AI void nk_dtype(const float *x, int T, const seam_mat *Wm, float *y, int n0, in
     size_t N = (size_t)Wm->rows;
     const void *W = Wm->data;
     if (T >= WG_MIN_T) { gemm_run(wg_tiles, x, T, W, dt, GEMM_NK, K, N, NULL, y, n0, n1); return; }
+    /* One row of W at a time (one sequential stream, as kn_stream), with four partial sums
+     * so the adds do not wait on each other. */
     for (int t = 0; t < T; t++) {
         const float *xr = x + (size_t)t * K;
         float *yr = y + (size_t)t * N;
-        int n = n0;
-        for (; n + 4 <= n1; n += 4) {
-            v128_t a0 = wasm_f32x4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
-            size_t r0 = (size_t)n * K, r1 = r0 + K, r2 = r1 + K, r3 = r2 + K;
-            int k = 0;
-            for (; k + 4 <= K; k += 4) {
-                v128_t xv = wasm_v128_load(xr + k);
-                a0 = madd(a0, xv, ld4(W, r0 + k, dt));
-                a1 = madd(a1, xv, ld4(W, r1 + k, dt));
-                a2 = madd(a2, xv, ld4(W, r2 + k, dt));
-                a3 = madd(a3, xv, ld4(W, r3 + k, dt));
-            }
-            float s0 = hsum4(a0), s1 = hsum4(a1), s2 = hsum4(a2), s3 = hsum4(a3);
-            for (; k < K; k++) {
-                s0 += xr[k] * ld1(W, r0 + k, dt);
-                s1 += xr[k] * ld1(W, r1 + k, dt);
-                s2 += xr[k] * ld1(W, r2 + k, dt);
-                s3 += xr[k] * ld1(W, r3 + k, dt);
-            }
-            yr[n] = s0; yr[n + 1] = s1; yr[n + 2] = s2; yr[n + 3] = s3;
-        }
-        for (; n < n1; n++) {
+        for (int n = n0; n < n1; n++) {
             size_t r0 = (size_t)n * K;
-            v128_t a0 = wasm_f32x4_splat(0.0f);
+            v128_t a0 = wasm_f32x4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
             int k = 0;
+            for (; k + 16 <= K; k += 16) {
+                a0 = madd(a0, wasm_v128_load(xr + k), ld4(W, r0 + k, dt));
+                a1 = madd(a1, wasm_v128_load(xr + k + 4), ld4(W, r0 + k + 4, dt));
+                a2 = madd(a2, wasm_v128_load(xr + k + 8), ld4(W, r0 + k + 8, dt));
+                a3 = madd(a3, wasm_v128_load(xr + k + 12), ld4(W, r0 + k + 12, dt));
+            }
             for (; k + 4 <= K; k += 4) a0 = madd(a0, wasm_v128_load(xr + k), ld4(W, r0 + k, dt));
-            float s0 = hsum4(a0);
+            float s0 = hsum4(wasm_f32x4_add(wasm_f32x4_add(a0, a1), wasm_f32x4_add(a2, a3)));
             for (; k < K; k++) s0 += xr[k] * ld1(W, r0 + k, dt);
             yr[n] = s0;
         }
