@@ -57,9 +57,11 @@ _Static_assert(sizeof wg_tiles / sizeof wg_tiles[0] == WG_MR, "one tile per heig
 
 /* Below WG_MIN_T rows (decode, short batches) packing W would not pay. W is read row by row
  * while y[n0:n1] stays in L1, one row of W per pass: the matrix is then one sequential
- * stream, which is what the prefetchers follow from WebAssembly (node, GPT-2's c_fc and
- * c_proj beyond cache: 12 and 9 GB/s with four rows per pass, 17 with one); each y element
- * still gets its products in k order, as the scalar loop. */
+ * stream, which is what the prefetchers follow from WebAssembly on AMD Zen (node, GPT-2's
+ * c_fc and c_proj beyond cache: 12 and 9 GB/s with four rows per pass, 18 and 20 with one,
+ * 8 with two). Intel's Xeon of the device machine prefers four (7.7 and 5.6 GB/s, against
+ * 5.2 and 4.2 with one); no choice is best on both, and the browser cannot tell them apart.
+ * Each y element still gets its products in k order, as the scalar loop. */
 AI void kn_stream(const float *x, int T, const seam_mat *Wm, const float *b, float *y, int n0, int n1, seam_dtype dt) {
     int K = Wm->rows;
     size_t N = (size_t)Wm->cols;
