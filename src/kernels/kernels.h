@@ -6,6 +6,8 @@
 #ifndef SEAM_KERNELS_H
 #define SEAM_KERNELS_H
 
+#include <math.h>
+
 #include "model/model.h"
 
 /* A tile of attention: R <= SEAM_ATTEND_ROWS query rows of one head against keys whose K
@@ -103,6 +105,21 @@ int seam_cpu_has_avx512(void);
 const seam_kernels *seam_kernels_best(void);
 /* A table by name, or NULL when unknown or not supported by this CPU. */
 const seam_kernels *seam_kernels_by_name(const char *name);
+
+/* The middle step of every attend kernel: each row's scores (row stride lds, nmax keys
+ * written) become probabilities over the keys the row sees (mask 0 and causal future keys
+ * drop out), and the keys past its own are zeroed so all rows can share the output pass. */
+static inline void seam_attend_probs(const seam_attend_tile *a, int nmax, size_t lds, void (*softmax)(float *x, int n)) {
+    for (int r = 0; r < a->R; r++) {
+        float *p = a->scores + (size_t)r * lds;
+        int n = a->n + (a->causal ? r : 0);
+        if (a->mask)
+            for (int i = 0; i < n; i++)
+                if (!a->mask[i]) p[i] = -INFINITY;
+        softmax(p, n);
+        for (int i = n; i < nmax; i++) p[i] = 0.0f;
+    }
+}
 
 /* The portable references of the layernorm and attend entries. */
 void seam_layernorm_scalar(const float *x, const float *w, const float *b, float eps, float *y, int n);

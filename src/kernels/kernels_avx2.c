@@ -374,15 +374,7 @@ AI void attend_rows(const seam_attend_tile *a, const int R) {
             for (int d = 0; d < D; d++) s += a->q[(size_t)r * a->ldq + (size_t)d] * a->kt[(size_t)d * ld + (size_t)i];
             a->scores[(size_t)r * lds + (size_t)i] = s * a->scale;
         }
-    _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) {
-        float *p = a->scores + (size_t)r * lds;
-        int n = a->n + (a->causal ? r : 0);
-        if (a->mask)
-            for (int i = 0; i < n; i++)
-                if (!a->mask[i]) p[i] = -INFINITY;
-        avx2_softmax(p, n);
-        for (int i = n; i < nmax; i++) p[i] = 0.0f; /* keys past this row's own */
-    }
+    seam_attend_probs(a, nmax, lds, avx2_softmax);
     if (a->v) {
         for (int d0 = 0; d0 < D; d0 += 16) {
             if (D - d0 > 8) attend_out_rows(a, R, 2, d0, nmax, lds);

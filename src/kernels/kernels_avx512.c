@@ -357,15 +357,7 @@ AI void attend_rows(const seam_attend_tile *a, const int R) {
             _mm512_mask_storeu_ps(a->scores + (size_t)r * lds + i + 16, m1, _mm512_mul_ps(s1[r], sc));
         }
     }
-    _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) {
-        float *p = a->scores + (size_t)r * lds;
-        int n = a->n + (a->causal ? r : 0);
-        if (a->mask)
-            for (int i = 0; i < n; i++)
-                if (!a->mask[i]) p[i] = -INFINITY;
-        avx512_softmax(p, n);
-        for (int i = n; i < nmax; i++) p[i] = 0.0f; /* keys past this row's own */
-    }
+    seam_attend_probs(a, nmax, lds, avx512_softmax);
     if (a->v) {
         for (int d0 = 0; d0 < D; d0 += 64) {
             switch (((D - d0 >= 64 ? 64 : D - d0) + 15) / 16) {
