@@ -34,11 +34,17 @@ static int row_groups(int T, int N, int nth) {
     return best;
 }
 
-static void worker_range(int T, int N, int ith, int nth, int *t0, int *t1, int *lo, int *hi) {
+/* Thread ith's rows [t0, t1) and columns [lo, hi) of the grid, columns in multiples of
+ * align; an empty share has lo == hi. */
+static void worker_range_aligned(int T, int N, int align, int ith, int nth, int *t0, int *t1, int *lo, int *hi) {
     int rg = row_groups(T, N, nth), cg = nth / rg;
     seam_pool_chunk(T, 1, ith / cg, rg, t0, t1);
-    seam_pool_chunk(N, T < 4 ? 16 : 32, ith % cg, cg, lo, hi);
+    seam_pool_chunk(N, align, ith % cg, cg, lo, hi);
     if (*t0 >= *t1) *hi = *lo;
+}
+
+static void worker_range(int T, int N, int ith, int nth, int *t0, int *t1, int *lo, int *hi) {
+    worker_range_aligned(T, N, T < 4 ? 16 : 32, ith, nth, t0, t1, lo, hi);
 }
 
 static void kn_worker(void *arg, int ith, int nth) {
@@ -82,10 +88,9 @@ typedef struct {
 
 static void packed_worker(void *arg, int ith, int nth) {
     const packed_job *j = arg;
-    int rg = row_groups(j->T, j->N, nth), cg = nth / rg, t0, t1, lo, hi;
-    seam_pool_chunk(j->T, 1, ith / cg, rg, &t0, &t1);
-    seam_pool_chunk(j->N, j->k->pack_nr, ith % cg, cg, &lo, &hi);
-    if (t0 < t1 && lo < hi)
+    int t0, t1, lo, hi;
+    worker_range_aligned(j->T, j->N, j->k->pack_nr, ith, nth, &t0, &t1, &lo, &hi);
+    if (lo < hi)
         j->k->matmul_packed(j->x + (size_t)t0 * j->K, t1 - t0, j->packed, j->K, j->N, j->b, j->y + (size_t)t0 * j->N, lo, hi);
 }
 

@@ -405,8 +405,6 @@ static void avx512_matmul_qf(const float *x, int T, const seam_qmat *W, const fl
     gemm_run(gemm_tiles, x, T, W, SEAM_DTYPE_F32, GEMM_Q, W->cols, (size_t)W->rows, b, y, n0, n1);
 }
 
-static void avx512_pack_nk(const seam_mat *W, float *dst) { gemm_prepack_nk(W, dst); }
-
 static void avx512_matmul_packed(const float *x, int T, const float *packed, int K, int N, const float *b, float *y, int n0,
                              int n1) {
     gemm_run(gemm_tiles, x, T, packed, SEAM_DTYPE_F32, GEMM_PACKED, K, (size_t)N, b, y, n0, n1);
@@ -414,6 +412,6 @@ static void avx512_matmul_packed(const float *x, int T, const float *packed, int
 
 const seam_kernels seam_kernels_avx512 = {
     "avx512", avx512_matmul_kn, avx512_matmul_nk, avx512_dot, avx512_axpy, avx512_scale, avx512_row_to_f32,
-    avx512_activation, avx512_softmax, avx512_layernorm, avx512_attend, avx512_matmul_qf, GEMM_NR, avx512_pack_nk, avx512_matmul_packed,
+    avx512_activation, avx512_softmax, avx512_layernorm, avx512_attend, avx512_matmul_qf, GEMM_NR, gemm_prepack_nk, avx512_matmul_packed,
 };
 #endif

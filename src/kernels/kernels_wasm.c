@@ -349,8 +349,6 @@ static void wasm_attend(const seam_attend_tile *a) {
     }
 }
 
-static void wasm_pack_nk(const seam_mat *W, float *dst) { gemm_prepack_nk(W, dst); }
-
 static void wasm_matmul_packed(const float *x, int T, const float *packed, int K, int N, const float *b, float *y, int n0,
                                int n1) {
     gemm_run(wg_tiles, x, T, packed, SEAM_DTYPE_F32, GEMM_PACKED, K, (size_t)N, b, y, n0, n1);
@@ -361,6 +359,6 @@ static void wasm_matmul_packed(const float *x, int T, const float *packed, int K
  * i32x4.dot_i16x8_s does eight multiply-adds per instruction. */
 const seam_kernels seam_kernels_wasm = {
     "wasm", wasm_matmul_kn, wasm_matmul_nk, wasm_dot, wasm_axpy, wasm_scale, wasm_row_to_f32,
-    wasm_activation, wasm_softmax, seam_layernorm_scalar, wasm_attend, NULL, GEMM_NR, wasm_pack_nk, wasm_matmul_packed,
+    wasm_activation, wasm_softmax, seam_layernorm_scalar, wasm_attend, NULL, GEMM_NR, gemm_prepack_nk, wasm_matmul_packed,
 };
 #endif
