@@ -63,6 +63,55 @@ def collect(raw):
     return {"meta": meta or {}, "browser": browser or {}, "rows": rows, "notes": notes, "errors": errors}
 
 
+def prefill_macs(cfg, P):
+    """Multiply-adds per prompt token of a GPT-2 prefill of P tokens that keeps the logits of
+    the last position only (both engines do): the layers' matmuls, causal attention (QKᵀ and
+    AV over (P + 1) / 2 keys on average) and the head once per prompt."""
+    try:
+        L, d, V = int(cfg["n_layer"]), int(cfg["n_embd"]), int(cfg["vocab_size"])
+        inner = int(cfg.get("n_inner") or 4 * d)
+    except (KeyError, TypeError, ValueError):
+        return None
+    return L * (4 * d * d + 2 * d * inner) + L * d * (P + 1) + V * d / P
+
+
+def limits(roof, m, rows, threads):
+    """The SIMD128 peaks table and prefill as a fraction of them; peak_need(q, t, tok_s) says
+    what fraction of t threads' peak a prefill of tok_s tokens/s would take (None if unknown)."""
+    macs = prefill_macs(m.get("model_config") or {}, m.get("prompt_tokens") or 0) if m.get("prompt_tokens") else None
+    if not roof or not roof.get("int16_dot_gmacs"):
+        return [], lambda q, t, v: None
+    # GMAC/s one thread can do for each weight type: q8 GEMMs run on the int16 dot (seam's
+    # tiles and onnxruntime-web's MatMulInteger alike), f32 on mul + add (2 FLOP per MAC).
+    peak = {"q8": roof["int16_dot_gmacs"], "f32": roof["f32_mul_add_gflops"] / 2}
+
+    def need(q, t, tok_s):
+        return tok_s * macs / 1e9 / (peak[q] * t) if macs and tok_s and q in peak else None
+
+    md = ["### What SIMD128 allows here (`bench/web/roofline_wasm.c`, same Chromium run)", "",
+          "Independent chains of the one operation each kind of GEMM is built on, in a page of their own: "
+          "`i32x4.dot_i16x8_s` + `i32x4.add` (8 multiply-adds; SIMD128 has no byte dot product, so seam's q8 "
+          "tiles and onnxruntime-web's MatMulInteger both widen int8 to int16 for it) and `f32x4.mul` + "
+          "`f32x4.add` (no FMA in SIMD128). No real GEMM can go faster: it also loads, widens and stores.", "",
+          "| 1 thread | peak |", "| --- | --- |",
+          f"| int16 dot + add | {_f(roof['int16_dot_gmacs'])} GMAC/s |",
+          f"| f32 mul + add | {_f(roof['f32_mul_add_gflops'])} GFLOP/s ({_f(peak['f32'])} GMAC/s) |", ""]
+    if macs:
+        md += [f"Prefill against it: {macs / 1e6:.1f} M multiply-adds per prompt token (the model's shape, "
+               f"`prefill_macs` in bench/report_web.py); the peak of t threads is taken as t × one thread's.", "",
+               "| engine | weights | threads | prefill (tok/s) | GMAC/s | of the SIMD128 peak |",
+               "| --- | --- | --- | --- | --- | --- |"]
+        for t in threads:
+            for eng in ("seam wasm", "transformers.js"):
+                for q in ("q8", "f32"):
+                    d = rows.get((eng, q, t))
+                    if d and d.get("prefill_tok_s"):
+                        v = d["prefill_tok_s"]
+                        md.append(f"| {eng} | {q} | {t} | {_f(v)} | {_f(v * macs / 1e9)} | {need(q, t, v):.0%} |")
+        md.append("")
+    return md, need
+
+
 def render(raw):
     """(markdown lines, JSON-able dict), or (None, None) when there is nothing to show."""
     c = collect(raw)
@@ -119,28 +168,34 @@ def render(raw):
                       "load_ms": d.get("load_ms")})
     md.append("")
 
+    limits_md, peak_need = limits(b.get("roofline"), m, rows, threads)
+    md += limits_md
     targets = []
 
-    def target(name, t, fig, a, b, need):
+    def target(name, t, fig, a, b, need, q=None):
         r = _r(a, b)
         res = "NOT MEASURED" if r is None else "PASS" if r >= need else "MISS"
-        targets.append({"target": name, "threads": t, "figure": fig, "ratio": r, "result": res})
+        note = None
+        if res == "MISS" and fig == "prefill" and q and peak_need(q, t, need * b) is not None:
+            note = f"needs {peak_need(q, t, need * b):.0%} of the SIMD128 peak"
+        targets.append({"target": name, "threads": t, "figure": fig, "ratio": r, "result": res, "note": note})
 
     for t in threads:
         for q, tq in (("q8", "q8"), ("f32", "fp32")):
             s, j = rows.get(("seam wasm", q, t)), rows.get(("transformers.js", q, t))
             for fig in ("decode", "prefill"):
                 target(f"seam wasm {q} ≥ {WASM_VS_TJS:g}× transformers.js {tq}", t, fig,
-                       (s or {}).get(f"{fig}_tok_s"), (j or {}).get(f"{fig}_tok_s"), WASM_VS_TJS)
+                       (s or {}).get(f"{fig}_tok_s"), (j or {}).get(f"{fig}_tok_s"), WASM_VS_TJS, q)
     for q in ("q8", "f32"):
         s, n = rows.get(("seam wasm", q, 1)), rows.get(("seam native", q, 1))
         for fig in ("decode", "prefill"):
             target(f"seam wasm {q}, 1 thread ≥ {WASM_VS_NATIVE:.0%} of native {q}, 1 thread", 1, fig,
-                   (s or {}).get(f"{fig}_tok_s"), (n or {}).get(f"{fig}_tok_s"), WASM_VS_NATIVE)
+                   (s or {}).get(f"{fig}_tok_s"), (n or {}).get(f"{fig}_tok_s"), WASM_VS_NATIVE, q)
     md += ["| target | threads | figure | measured | result |", "| --- | --- | --- | --- | --- |"]
     for x in targets:
         meas = "—" if x["ratio"] is None else (f"{100 * x['ratio']:.0f}%" if "%" in x["target"] else f"{x['ratio']:.2f}×")
-        md.append(f"| {x['target']} | {x['threads']} | {x['figure']} | {meas} | {x['result']} |")
+        res = x["result"] + (f" ({x['note']})" if x.get("note") else "")
+        md.append(f"| {x['target']} | {x['threads']} | {x['figure']} | {meas} | {res} |")
     n = {k: sum(x["result"] == k for x in targets) for k in ("PASS", "MISS", "NOT MEASURED")}
     md += ["", f"{n['PASS']} PASS, {n['MISS']} MISS, {n['NOT MEASURED']} not measured (reported either way; a MISS "
            "does not fail the run).", ""]

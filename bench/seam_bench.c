@@ -465,6 +465,8 @@ static int bench_encoder(const opts *o) {
     printf("  \"text_sentences_s\": {\"b1_short\": %.2f, \"b1_long\": %.2f, \"b32_short\": %.2f, \"b32_long\": %.2f},\n",
            text_sps[0][0], text_sps[0][1], text_sps[1][0], text_sps[1][1]);
     printf("  \"text_tokens\": {\"short\": %zu, \"long\": %zu},\n", n_short, n_long);
+    printf("  \"shape\": {\"n_layer\": %d, \"hidden\": %d, \"intermediate\": %d},\n", in->n_layer, in->hidden,
+           in->intermediate);
     printf("  \"lengths\": {\"short\": 12, \"long\": 128},\n  \"peak_rss_mb\": %.1f\n}\n", peak_rss_mb());
     free(ids); free(mask); free(hidden); free(out); free(short_txt); free(long_txt);
     seam_encoder_close(e);

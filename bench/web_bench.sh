@@ -64,6 +64,15 @@ if [ ! -f "$WEB/seam.mjs" ] || [ ! -f "$WEB/seam-mt.wasm" ]; then
     fi
 fi
 
+# The browser's arithmetic peaks (bench/web/roofline_wasm.c), a standalone module the page
+# instantiates itself.
+ROOF=$WORK/bin-wasm/roofline_wasm.wasm
+if command -v emcc >/dev/null; then
+    mkdir -p "$(dirname "$ROOF")"
+    NODE_PATH=${NODE_PATH:-/usr/share/nodejs} emcc -O3 -msimd128 --no-entry -sSTANDALONE_WASM bench/web/roofline_wasm.c \
+        -o "$ROOF" >"$RAW/web-roofline-build.log" 2>&1 || { note "bench/web/roofline_wasm.c did not build: $(tail -n 1 "$RAW/web-roofline-build.log")"; rm -f "$ROOF"; }
+fi
+
 # ------------------------------------------------------------------ models
 
 if [ ! -f "$G32/model.safetensors" ]; then
@@ -141,10 +150,12 @@ else
             [ -f "$TJS/onnx/model_quantized.onnx" ] && TJS_ARG="q8"
             [ -f "$TJS/onnx/model.onnx" ] && TJS_ARG="${TJS_ARG:+$TJS_ARG,}fp32"
         fi
+        ROOF_ARG=""
+        [ -f "$ROOF" ] && ROOF_ARG="--roof $ROOF"
         say "headless Chromium: seam [${SEAM_ARG:-none}] transformers.js [${TJS_ARG:-none}], threads $WEB_THREADS"
         timeout "${BENCH_WEB_TIMEOUT:-900}" node bench/web/browser_bench.mjs --web "$WEB" --work "$WORK" \
             --seam "$SEAM_ARG" --tjs "$(basename "$TJS")" --tjs-dtypes "$TJS_ARG" --threads "$(echo $WEB_THREADS | tr ' ' ,)" \
-            --prompt "$P" --tokens "$N" --reps "$R" >"$RAW/web-browser.out" 2> >(tee "$RAW/web-browser.log" >&2)
+            --prompt "$P" --tokens "$N" --reps "$R" ${ROOF_ARG:-} >"$RAW/web-browser.out" 2> >(tee "$RAW/web-browser.log" >&2)
         rc=$?
         sleep 0.2
         if [ $rc -eq 0 ] && "$PY" -c 'import json,sys; json.load(open(sys.argv[1]))' "$RAW/web-browser.out" 2>/dev/null; then
@@ -158,14 +169,18 @@ else
 fi
 
 # Versions and settings for the report.
-"$PY" - "$RAW/web-meta.json" "$P" "$N" "$R" "$WEB_THREADS" "$CHROMIUM" "$LOAD_START" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'EOF'
+"$PY" - "$RAW/web-meta.json" "$P" "$N" "$R" "$WEB_THREADS" "$CHROMIUM" "$LOAD_START" "$(cut -d' ' -f1-3 /proc/loadavg)" "$G32/config.json" <<'EOF'
 import json, os, subprocess, sys
-out, P, N, R, threads, chromium, load0, load1 = sys.argv[1:9]
+out, P, N, R, threads, chromium, load0, load1, config = sys.argv[1:10]
 def ver(cmd):
     try:
         return subprocess.run(cmd, capture_output=True, text=True, timeout=20).stdout.strip().splitlines()[0]
     except Exception:
         return None
+try:  # the shape, for the report's multiply-adds per token
+    cfg = {k: v for k, v in json.load(open(config)).items() if k in ("n_layer", "n_embd", "n_inner", "vocab_size")}
+except (OSError, ValueError):
+    cfg = None
 def pkg(p):
     try:
         return json.load(open(os.path.join("bench/web/node_modules", p, "package.json")))["version"]
@@ -175,7 +190,7 @@ json.dump({"prompt_tokens": int(P), "new_tokens": int(N), "reps": int(R), "threa
            "chromium": ver([chromium, "--version"]), "node": ver(["node", "--version"]), "emcc": ver(["emcc", "--version"]),
            "transformers_js": pkg("@huggingface/transformers"), "onnxruntime_web": pkg("onnxruntime-web"),
            "playwright_core": pkg("playwright-core"), "loadavg_start": load0, "loadavg_end": load1,
-           "nproc": os.cpu_count()}, open(out, "w"), indent=1)
+           "nproc": os.cpu_count(), "model_config": cfg}, open(out, "w"), indent=1)
 EOF
 
 if [ "${1:-}" = "" ] || [ -n "${BENCH_WEB_RENDER:-}" ]; then

@@ -6,9 +6,11 @@
 //
 // usage: node bench/web/browser_bench.mjs --web build/web --work bench/work
 //          [--seam q8=gpt2-small-q8,f32=gpt2-small-f32] [--tjs tjs-gpt2-small] [--tjs-dtypes q8,fp32]
-//          [--threads 1,2] [--prompt 128] [--tokens 32] [--reps 2] [--timeout 240]
+//          [--threads 1,2] [--prompt 128] [--tokens 32] [--reps 2] [--timeout 240] [--roof FILE.wasm]
 // --seam names folders of --work holding seam models; --tjs a folder of --work holding the
 // transformers.js export (bench/web/export_tjs.py). Prompt ids are (1000 + 997 i) mod vocab.
+// --roof is bench/web/roofline_wasm.c built standalone: its arithmetic peaks run first, in a
+// page of their own, and land under "roofline".
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,6 +29,7 @@ const tjsDtypes = list(opt('tjs-dtypes', 'q8,fp32'));
 const threads = list(opt('threads', '1,2')).map(Number);
 const P = Number(opt('prompt', 128)), N = Number(opt('tokens', 32)), reps = Number(opt('reps', 2));
 const timeoutMs = Number(opt('timeout', 240)) * 1000;
+const roofWasm = opt('roof', '');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -40,6 +43,7 @@ const ids = Array.from({ length: P }, (_, i) => (1000 + 997 * i) % V);
 const nm = path.join(here, 'node_modules');
 const srv = await start([
   ['/', here], ['/seam/', webDir], ['/models/', workDir],
+  ...(roofWasm ? [['/roof/', path.dirname(path.resolve(roofWasm))]] : []),
   ['/ort/', path.join(nm, 'onnxruntime-web', 'dist')], ['/tjs/', path.join(nm, '@huggingface', 'transformers', 'dist')],
 ]);
 const base = `http://127.0.0.1:${srv.address().port}`;
@@ -49,7 +53,7 @@ let ctx;
 try {
   // playwright adds --headless itself for headless: true; FLAGS names it too, as asked of every run.
   ctx = await chromium.launchPersistentContext(userDir, { executablePath: CHROMIUM, headless: true, args: FLAGS });
-  const jobs = [];
+  const jobs = roofWasm ? [{ label: 'roofline', kind: 'roof' }] : [];
   for (const t of threads) {
     for (const [dtype, dir] of seamModels) jobs.push({ label: `seam-wasm-${dtype}-t${t}`, kind: 'seam', dtype, dir, t });
     for (const dtype of tjsDtypes) jobs.push({ label: `tjs-${dtype}-t${t}`, kind: 'tjs', dtype, t });
@@ -66,6 +70,13 @@ try {
         out.hardware_concurrency = await page.evaluate(() => navigator.hardwareConcurrency);
       }
       say(`${j.label} ...`);
+      if (j.kind === 'roof') {
+        out.roofline = await page.evaluate(async (url) => (await import('/page.mjs')).roofRun({ wasmUrl: url }),
+          `${base}/roof/${path.basename(roofWasm)}`);
+        say(`roofline: int16 dot ${out.roofline.int16_dot_gmacs.toFixed(1)} GMAC/s, ` +
+          `f32 mul+add ${out.roofline.f32_mul_add_gflops.toFixed(1)} GFLOP/s`);
+        continue;
+      }
       const arg = j.kind === 'seam'
         ? { seamUrl: `${base}/seam/seam.mjs`, modelUrl: `${base}/models/${j.dir}/`, threads: j.t, ids, N, reps }
         : { tjsUrl: `${base}/tjs/transformers.js`, ortDir: `${base}/ort/`, modelRoot: `${base}/models/`, modelId: tjsModel,

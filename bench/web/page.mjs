@@ -85,3 +85,28 @@ export async function tjsRun({ tjsUrl, ortDir, modelRoot, modelId, dtype, thread
   return { engine: 'transformers.js', version: T.env.version, ort_version: onnx.versions?.web ?? null, threads,
     dtype, load_ms: loadMs, cross_origin_isolated: globalThis.crossOriginIsolated, ...summarise(runs, ids.length, N) };
 }
+
+/** bench/web/roofline_wasm.c's probes: the best of 5 timed calls of each, every call sized
+ * from a calibration run to take about 200 ms. */
+export async function roofRun({ wasmUrl }) {
+  const { instance } = await WebAssembly.instantiateStreaming(fetch(wasmUrl), {});
+  const x = instance.exports;
+  const probe = (fn, perIter) => {
+    let iters = 1 << 16;
+    for (;;) { const t = now(); fn(iters); if (now() - t > 20 || iters > 1 << 30) break; iters *= 4; }
+    const t = now();
+    fn(iters);
+    iters = Math.max(1, Math.round(iters * 200 / Math.max(now() - t, 1)));
+    let best = 0;
+    for (let r = 0; r < 5; r++) {
+      const t0 = now();
+      fn(iters);
+      best = Math.max(best, iters * perIter / ((now() - t0) / 1000) / 1e9);
+    }
+    return best;
+  };
+  return {
+    int16_dot_gmacs: probe(x.roof_int16_dot, x.roof_int16_macs_per_iter()),
+    f32_mul_add_gflops: probe(x.roof_f32_mul_add, x.roof_f32_flops_per_iter()),
+  };
+}
