@@ -356,10 +356,12 @@ class Report:
             return None
         out = f"needs {sps * flop / 1e9 / peak:.0%} of the FMA peak"
         read = bw.get("read_1t") if t == 1 else bw.get("read")
+        llc = self.roof.get("llc_bytes")
         if B == 1 and read:
             # Every forward streams all the weights; at batch 1 that can be the bound instead.
-            out += (f" and {sps * wbytes / 1e9:.0f} GB/s of weight reads (read-only roofline {read:.0f} GB/s from "
-                    f"DRAM; the {wbytes / 1e6:.0f} MB of weights may sit in a larger last-level cache)")
+            where = (f"they fit in the {llc / 2**20:.0f} MiB last-level cache" if llc and wbytes < llc else
+                     f"read-only roofline {read:.0f} GB/s from DRAM")
+            out += f" and {sps * wbytes / 1e9:.0f} GB/s of weight reads ({wbytes / 1e6:.0f} MB per forward; {where})"
         return out
 
     # ------------------------------------------------------------------ targets

@@ -249,7 +249,7 @@ static void att_worker(void *arg, int ith, int nth) {
     for (int h = lo; h < hi; h++) {
         seam_attend_tile a = {j->q + (size_t)h * D, (size_t)j->C, j->kc + (size_t)h * head, j->vc + (size_t)h * head,
                               (size_t)j->n_ctx, 1, j->n_keys, 1, D, j->scale, NULL,
-                              j->scores + (size_t)ith * (size_t)(j->n_ctx + 1), j->out + (size_t)h * D, (size_t)j->C};
+                              j->scores + (size_t)ith * (size_t)(j->n_ctx + 1), j->out + (size_t)h * D, (size_t)j->C, NULL, 0};
         op_attend(j->k, &a);
     }
 }
