@@ -17,10 +17,13 @@
 #include "kernels/simd_wasm.h"
 #include "quant/quant.h"
 
-/* Activation rows per block: each tile's weights are widened once per block of rows. */
-#define QT_BLOCK 32
+/* Activation rows per block: each tile's weights are widened, and its scales converted, once
+ * per block of rows, and the block's activations, widened (QT_BLOCK x QKB x 64 bytes, 256 KiB),
+ * stay in L2 while every tile streams them. 128 rows instead of 32 took scales_f32 from 4%
+ * of a q8 prefill to 1%. */
+#define QT_BLOCK 128
 /* Blocks per chunk: their weight scales are converted to f32 (2 KiB for q4), the tile's
- * weights widened to int16 (16 KiB) and the row block's activations too (64 KiB). */
+ * weights widened to int16 (16 KiB) and the row block's activations too. */
 #define QKB 32
 /* Weight rows (output columns) per tile: two groups of four lanes. */
 #define NR 8
