@@ -225,11 +225,11 @@ def render(raw):
                   "compete with the browser, the server and anything else running, so 2-thread figures are noisy.")
     sq, tq = rows.get(("seam wasm", "q8", 1)), rows.get(("transformers.js", "q8", 1))
     if sq and tq and sq.get("prefill_tok_s", 0) < tq.get("prefill_tok_s", 0):
-        md.append("- seam wasm q8 prefills slower than transformers.js q8: SIMD128 has neither FMA nor a byte dot "
-                  "product, so seam's integer tiles (`src/kernels/quant_wasm.c`) widen both sides to int16 for "
-                  "i32x4.dot_i16x8_s and pay a horizontal sum and a scale per block of 32 inputs (Q8_0's "
-                  "per-block scales), where onnxruntime's MatMulInteger on per-column scales sums all of K in "
-                  "int32 and scales once per output.")
+        md.append("- seam wasm q8 prefills slower than transformers.js q8 here: both widen int8 to int16 for "
+                  "i32x4.dot_i16x8_s (SIMD128 has no byte dot product), but Q8_0's per-block scales cost seam's "
+                  "tiles (`src/kernels/quant_wasm.c`) a conversion and a scale per 32 inputs, where onnxruntime's "
+                  "MatMulInteger on per-column scales sums all of K in int32 and scales once per output. See the "
+                  "SIMD128 peak above for how far either is from the limit.")
     if m.get("loadavg_start"):
         try:
             busy = max(float(str(m["loadavg_start"]).split()[0]), float(str(m.get("loadavg_end", "0")).split()[0]))
