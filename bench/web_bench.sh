@@ -3,8 +3,9 @@
 # decode tok/s of the random GPT-2-small for seam's WebAssembly build (q8 and f32, 1 and 2
 # threads) and transformers.js (onnxruntime-web, q8 and fp32, numThreads 1 and 2) on an ONNX
 # export of the same weights, plus seam native (1 thread) with the same prompt ids and token
-# count, and SIMD128's arithmetic peaks in the same browser (bench/web/roofline_wasm.c). Results go to RAW_DIR/web-*.json; bench/report_web.py renders them (report.py calls
-# it; run standalone, this script renders RAW_DIR/web.md itself).
+# count, and SIMD128's arithmetic peaks in the same browser (bench/web/roofline_wasm.c).
+# Results go to RAW_DIR/web-*.json; bench/report_web.py renders them (report.py calls it; run
+# standalone, this script renders RAW_DIR/web.md itself).
 #
 #   bench/web_bench.sh [RAW_DIR]      (default bench/work/raw-web)
 #
