@@ -109,13 +109,7 @@ if ! cc "${CFLAGS_B[@]}" -Iinclude -Isrc bench/seam_bench.c "${LIBS[@]}" -o "$BI
     cc "${CFLAGS_B[@]}" -DSEAM_BENCH_NO_ENCODER -Iinclude -Isrc bench/seam_bench.c "${LIBS[@]}" -o "$BIN/seam_bench"
     note "seam_bench built without the encoder mode: $(grep -m1 -i error "$RAW/build-seam_bench.log" || true)"
 fi
-if [ "$(uname -m)" = x86_64 ]; then
-    cc "${CFLAGS_B[@]}" -mavx2 -mfma -c bench/roofline_fma_avx2.c -o "$BIN/roofline_fma_avx2.o"
-    cc "${CFLAGS_B[@]}" -mavx512f -mfma -c bench/roofline_fma_avx512.c -o "$BIN/roofline_fma_avx512.o"
-    cc "${CFLAGS_B[@]}" bench/roofline.c "$BIN/roofline_fma_avx2.o" "$BIN/roofline_fma_avx512.o" -o "$BIN/roofline"
-else
-    cc "${CFLAGS_B[@]}" bench/roofline.c -o "$BIN/roofline"
-fi
+bench/build_roofline.sh "$BIN" "${CFLAGS_B[@]}"
 GIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 git diff --quiet HEAD 2>/dev/null || GIT="$GIT + uncommitted changes"
 # A copy of the tree without its history (the device machine) names its revision itself.

@@ -18,13 +18,7 @@ pkg-config --exists libmicrohttpd && LIBS+=(-lmicrohttpd)
 for src in bench/seam_bench.c bench/web/native_gen.c tools/make_random_gpt2.c; do
     cc "${CF[@]}" "$src" "${LIBS[@]}" -o "$T/$(basename "$src" .c)"
 done
-if [ "$(uname -m)" = x86_64 ]; then
-    cc "${CF[@]}" -mavx2 -mfma -c bench/roofline_fma_avx2.c -o "$T/fma2.o"
-    cc "${CF[@]}" -mavx512f -mfma -c bench/roofline_fma_avx512.c -o "$T/fma512.o"
-    cc "${CF[@]}" bench/roofline.c "$T/fma2.o" "$T/fma512.o" -o "$T/roofline"
-else
-    cc "${CF[@]}" bench/roofline.c -o "$T/roofline"
-fi
+bench/build_roofline.sh "$T" "${CF[@]}"
 
 # A run where seam misses its encoder and browser targets: the notes must say what the
 # target would take of the measured peaks.
