@@ -348,7 +348,7 @@ class Report:
     def encoder_limit(self, seam, key, t, sps):
         """What sps sentences/s of input `key` would take of this machine at t threads."""
         B, T = (1 if key.startswith("b1") else 32), (12 if key.endswith("short") else 128)
-        T = (seam or {}).get("lengths", {}).get(key.split("_")[1], T)
+        T = ((seam or {}).get("lengths") or {}).get(key.split("_")[1], T)
         flop, wbytes = self.encoder_cost((seam or {}).get("shape"), T)
         f, bw = self.roof.get("fma_gflops") or {}, self.roof.get("bandwidth_gbs") or {}
         peak = f.get("peak_1t") if t == 1 else f.get("peak") if t == self.roof.get("threads") else None

@@ -79,14 +79,18 @@ def limits(roof, m, rows, threads):
     """The SIMD128 peaks table and prefill as a fraction of them; peak_need(q, t, tok_s) says
     what fraction of t threads' peak a prefill of tok_s tokens/s would take (None if unknown)."""
     macs = prefill_macs(m.get("model_config") or {}, m.get("prompt_tokens") or 0) if m.get("prompt_tokens") else None
-    if not roof or not roof.get("int16_dot_gmacs"):
+    def num(k):  # a positive figure or None (a probe timed at 0 ms arrives as null)
+        v = (roof or {}).get(k)
+        return v if isinstance(v, (int, float)) and v > 0 else None
+
+    if not num("int16_dot_gmacs") or not num("f32_mul_add_gflops"):
         return [], lambda q, t, v: None
     # GMAC/s one thread can do for each weight type: q8 GEMMs run on the int16 dot (seam's
     # tiles and onnxruntime-web's MatMulInteger alike), f32 on mul + add (2 FLOP per MAC).
-    peak = {"q8": roof["int16_dot_gmacs"], "f32": roof["f32_mul_add_gflops"] / 2}
+    peak = {"q8": num("int16_dot_gmacs"), "f32": num("f32_mul_add_gflops") / 2}
 
     def need(q, t, tok_s):
-        return tok_s * macs / 1e9 / (peak[q] * t) if macs and tok_s and q in peak else None
+        return tok_s * macs / 1e9 / (peak[q] * t) if macs and tok_s and q in peak and t else None
 
     md = ["### What SIMD128 allows here (`bench/web/roofline_wasm.c`, same Chromium run)", "",
           "Independent chains of the one operation each kind of GEMM is built on, in a page of their own: "
@@ -107,7 +111,7 @@ def limits(roof, m, rows, threads):
                     d = rows.get((eng, q, t))
                     if d and d.get("prefill_tok_s"):
                         v = d["prefill_tok_s"]
-                        md.append(f"| {eng} | {q} | {t} | {_f(v)} | {_f(v * macs / 1e9)} | {need(q, t, v):.0%} |")
+                        md.append(f"| {eng} | {q} | {t} | {_f(v)} | {_f(v * macs / 1e9)} | {need(q, t, v) or 0:.0%} |")
         md.append("")
     return md, need
 

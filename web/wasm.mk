@@ -44,8 +44,12 @@ $(WASM_BUILD)/mt/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(EMCC_ENV) $(EMCC) $(WASM_CFLAGS) -O3 -pthread -MMD -MP -c $< -o $@
 
-# Up to 4 GiB: wasm32's whole address space, for GPT-2 medium in f32 and the like.
-WASM_MEM := -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=4GB -sINITIAL_MEMORY=64MB
+# Up to 4 GiB: wasm32's whole address space, for GPT-2 medium in f32 and the like. The
+# stacks are named, not left to emscripten's defaults (which later releases cut to 64 KiB,
+# with no overflow check): the q8 prefill tiles keep ~280 KiB of widened operands on the
+# stack of whichever thread runs them (src/kernels/quant_wasm.c).
+WASM_MEM := -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=4GB -sINITIAL_MEMORY=64MB -sTOTAL_STACK=5MB \
+  -sDEFAULT_PTHREAD_STACK_SIZE=2MB
 
 # The unit tests read fixtures through node's real filesystem (NODERAWFS), and four
 # pre-started workers let pthread_create return without going back to the event loop.

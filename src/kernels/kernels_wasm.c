@@ -355,8 +355,9 @@ static void wasm_matmul_packed(const float *x, int T, const float *packed, int K
 }
 
 /* No matmul_qf: without FMA, the f32 GEMM on dequantised q8 panels (12.6 GMAC/s on GPT-2's
- * 2304 x 768 at T = 128 in node) loses to the integer tiles of quant_wasm.c (15.0), whose
- * i32x4.dot_i16x8_s does eight multiply-adds per instruction. */
+ * 2304 x 768 at T = 128 in node) loses to the integer tiles of quant_wasm.c (15.0 then, 27-29
+ * since their weights are regrouped by value pairs), whose i32x4.dot_i16x8_s does eight
+ * multiply-adds per instruction. */
 const seam_kernels seam_kernels_wasm = {
     "wasm", wasm_matmul_kn, wasm_matmul_nk, wasm_dot, wasm_axpy, wasm_scale, wasm_row_to_f32,
     wasm_activation, wasm_softmax, seam_layernorm_scalar, wasm_attend, NULL, GEMM_NR, gemm_prepack_nk, wasm_matmul_packed,

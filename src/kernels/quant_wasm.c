@@ -28,9 +28,9 @@
 /* Weight rows (output columns) per tile: two groups of four lanes. */
 #define NR 8
 _Static_assert(NR == 8, "store_cols and interleave4 take two groups of four columns");
-/* Activation rows per pass over a tile: 3 × 2 int32 accumulators, two weight vectors and a
- * splat fit the 16 vector registers V8 has on x86-64. In Chromium 4 rows ran 20% slower
- * (spills), 2 rows ~5%. */
+/* Activation rows per pass over a tile: 3 × 2 int32 and 3 × 2 f32 accumulators, two weight
+ * vectors and a splat (15) fit the 16 vector registers V8 has on x86-64. In Chromium 4 rows
+ * ran 20% slower (spills), 2 rows ~5%. */
 #define MR 3
 
 static void wasm_quantize_x(const float *x, int K, int8_t *q, float *d, float *s) {
@@ -284,6 +284,7 @@ WAI void tile_rows(const seam_qx *x, int t, int m, const int16_t *xr, int kc, co
     static void NAME(const seam_qx *x, int T, const seam_qmat *W, const float *bias, float *y, int n0, int n1) { \
         int K = W->cols, nb = K / SEAM_QBLOCK;                                                                 \
         size_t N = (size_t)W->rows, rb = (size_t)nb * (BB);                                                    \
+        if (T <= 0) return;                                                                                    \
         float sc[QKB * NR], mn[QKB * NR];                                                                      \
         v128_t wide[QKB * SEAM_QBLOCK / 2 * (NR / 4)];                                                        \
         int16_t xw[QT_BLOCK * QKB * SEAM_QBLOCK] __attribute__((aligned(16)));                                 \
