@@ -6,7 +6,8 @@
  * Content-Length otherwise; then a GET (redirects followed, to the CDN) writes NAME.part,
  * resuming with "Range: bytes=N-" when a .part exists (206 appends, 200 restarts from zero);
  * then size and sha256 are checked and the .part is renamed into place. The folder carries
- * `.pulling` from before the first byte until after the last file, then `.complete`. */
+ * `.pulling` from before the first byte until after the last file, then `.complete`. Ids, the
+ * cache layout and seam_hub_resolve, which need no network, are in hub_paths.c. */
 #include "seam_hub.h"
 
 #include <curl/curl.h>
@@ -23,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hub/hub_internal.h"
 #include "util/sha256.h"
 #include "util/error.h"
 #include "util/json.h"
@@ -33,100 +35,6 @@
 #define INDEX_NAME "model.safetensors.index.json"
 #define INDEX_LIMIT (64u << 20)
 
-/* ------------------------------------------------------------------ small helpers */
-
-static const char *env_str(const char *name) {
-    const char *v = getenv(name);
-    return v && *v ? v : NULL;
-}
-
-static int env_flag(const char *name) {
-    const char *v = env_str(name);
-    return v && strcmp(v, "0") != 0 && strcasecmp(v, "false") != 0 && strcasecmp(v, "no") != 0 &&
-           strcasecmp(v, "off") != 0;
-}
-
-static int env_int(const char *name, int dflt) {
-    const char *v = env_str(name);
-    if (!v) return dflt;
-    char *end;
-    long x = strtol(v, &end, 10);
-    if (*end || x < 0 || x > 1000000) return dflt;
-    return (int)x;
-}
-
-static char *xstrdup(const char *s) {
-    size_t n = strlen(s) + 1;
-    char *p = malloc(n);
-    if (p) memcpy(p, s, n);
-    return p;
-}
-
-/* malloc'd concatenation of up to 8 strings, NULL-terminated list. */
-static char *cat(const char *a, ...) {
-    const char *parts[8];
-    int n = 0;
-    size_t len = 0;
-    va_list ap;
-    va_start(ap, a);
-    for (const char *s = a; s && n < 8; s = va_arg(ap, const char *)) {
-        parts[n++] = s;
-        len += strlen(s);
-    }
-    va_end(ap);
-    char *out = malloc(len + 1), *q = out;
-    if (!out) return NULL;
-    for (int i = 0; i < n; i++) {
-        size_t l = strlen(parts[i]);
-        memcpy(q, parts[i], l);
-        q += l;
-    }
-    *q = 0;
-    return out;
-}
-
-static int is_word_char(int c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-}
-static int is_name_char(int c) { return is_word_char(c) || c == '.' || c == '-'; }
-
-static int is_dir(const char *path) {
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-static int64_t file_size(const char *path) {
-    struct stat st;
-    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) return -1;
-    return (int64_t)st.st_size;
-}
-
-/* mkdir -p; path is modified temporarily. */
-static seam_status mkdir_p(const char *path, seam_error *err) {
-    char *p = xstrdup(path);
-    if (!p) return seam_fail(err, SEAM_ERR_NOMEM, "out of memory");
-    for (char *s = p + 1;; s++) {
-        if (*s == '/' || *s == 0) {
-            char c = *s;
-            *s = 0;
-            if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-                seam_status r = seam_fail(err, SEAM_ERR_IO, "cannot create folder %s: %s", p, strerror(errno));
-                free(p);
-                return r;
-            }
-            if (!is_dir(p)) {
-                seam_status r = seam_fail(err, SEAM_ERR_IO, "%s exists and is not a folder", p);
-                free(p);
-                return r;
-            }
-            if (c == 0) break;
-            *s = c;
-        }
-    }
-    free(p);
-    return SEAM_OK;
-}
-
 static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -136,129 +44,6 @@ static double now_s(void) {
 static void sleep_s(int s) {
     struct timespec ts = {s, 0};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
-}
-
-/* ------------------------------------------------------------------ ids and paths */
-
-int seam_hub_valid_repo_id(const char *id) {
-    if (!id || !*id) return 0;
-    if (strstr(id, "..") || strstr(id, "--")) return 0;
-    const char *seg = id;
-    int segs = 0;
-    for (;;) {
-        const char *end = strchr(seg, '/');
-        size_t n = end ? (size_t)(end - seg) : strlen(seg);
-        if (n < 1 || n > 96 || ++segs > 2) return 0;
-        for (size_t i = 0; i < n; i++)
-            if (!is_name_char((unsigned char)seg[i])) return 0;
-        if (!is_word_char((unsigned char)seg[0]) || !is_word_char((unsigned char)seg[n - 1])) return 0;
-        if (!end) break;
-        seg = end + 1;
-    }
-    return 1;
-}
-
-static int valid_revision(const char *r) {
-    size_t n = r ? strlen(r) : 0;
-    if (n < 1 || n > 128 || strstr(r, "..") || strstr(r, "--") || strstr(r, "//")) return 0;
-    if (r[0] == '.' || r[0] == '-' || r[0] == '/' || r[n - 1] == '/') return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!is_name_char((unsigned char)r[i]) && r[i] != '/') return 0;
-    /* No "." segment. */
-    for (const char *s = r; s; s = strchr(s, '/')) {
-        if (*s == '/') s++;
-        if (s[0] == '.' && (s[1] == '/' || s[1] == 0)) return 0;
-    }
-    return 1;
-}
-
-/* A shard name from an index: a plain file name ending in .safetensors. */
-static int valid_shard_name(const char *s, size_t len) {
-    static const char suffix[] = ".safetensors";
-    size_t sl = sizeof suffix - 1;
-    if (len <= sl || len > 200 || strlen(s) != len || s[0] == '.' || s[0] == '-') return 0;
-    for (size_t i = 0; i < len; i++)
-        if (!is_name_char((unsigned char)s[i])) return 0;
-    return memcmp(s + len - sl, suffix, sl) == 0;
-}
-
-/* s with every '/' replaced by "--" (malloc'd). */
-static char *slash_to_dashes(const char *s) {
-    size_t n = 0;
-    for (const char *p = s; *p; p++) n += *p == '/' ? 2 : 1;
-    char *out = malloc(n + 1), *q = out;
-    if (!out) return NULL;
-    for (const char *p = s; *p; p++) {
-        if (*p == '/') { *q++ = '-'; *q++ = '-'; }
-        else *q++ = *p;
-    }
-    *q = 0;
-    return out;
-}
-
-static seam_status cache_root(const seam_hub_options *o, char **out, seam_error *err) {
-    const char *v;
-    *out = NULL;
-    if (o->cache_dir && *o->cache_dir) *out = xstrdup(o->cache_dir);
-    else if ((v = env_str("SEAM_HOME"))) *out = xstrdup(v);
-    else if ((v = env_str("XDG_CACHE_HOME")) && v[0] == '/') *out = seam_path_join(v, "seam");
-    else if ((v = env_str("HOME"))) *out = seam_path_join(v, ".cache/seam");
-    else return seam_fail(err, SEAM_ERR_IO, "no cache folder for downloaded models: set SEAM_HOME (or HOME)");
-    return *out ? SEAM_OK : seam_fail(err, SEAM_ERR_NOMEM, "out of memory");
-}
-
-seam_hub_options seam_hub_default_options(void) {
-    seam_hub_options o;
-    memset(&o, 0, sizeof o);
-    o.retries = -1;
-    return o;
-}
-
-static seam_status check_id(const char *repo_id, const char *revision, seam_error *err) {
-    if (!seam_hub_valid_repo_id(repo_id))
-        return seam_fail(err, SEAM_ERR_ARG,
-                         "invalid hub model id '%s': expected NAME or ORG/NAME made of letters, digits, "
-                         "'.', '_' and '-' (no '..', no absolute paths)",
-                         repo_id ? repo_id : "");
-    if (!valid_revision(revision))
-        return seam_fail(err, SEAM_ERR_ARG,
-                         "invalid revision '%s': expected a branch, tag or commit made of letters, digits, "
-                         "'.', '_', '-' and '/'",
-                         revision ? revision : "");
-    return SEAM_OK;
-}
-
-seam_status seam_hub_cache_dir(const char *repo_id, const char *revision, const seam_hub_options *opt,
-                               char **out_dir, seam_error *err) {
-    seam_hub_options dflt = seam_hub_default_options();
-    if (!opt) opt = &dflt;
-    *out_dir = NULL;
-    if (!revision) revision = "main";
-    seam_status s = check_id(repo_id, revision, err);
-    if (s) return s;
-    char *root;
-    if ((s = cache_root(opt, &root, err))) return s;
-    char *r = slash_to_dashes(repo_id), *v = slash_to_dashes(revision);
-    char *dir = r && v ? cat(root, root[strlen(root) - 1] == '/' ? "" : "/", "models/", r, "/", v, NULL) : NULL;
-    free(root);
-    free(r);
-    free(v);
-    if (!dir) return seam_fail(err, SEAM_ERR_NOMEM, "out of memory");
-    *out_dir = dir;
-    return SEAM_OK;
-}
-
-static int marker_exists(const char *dir, const char *name) {
-    char *p = seam_path_join(dir, name);
-    int e = p && seam_file_exists(p);
-    free(p);
-    return e;
-}
-
-/* Complete: not being pulled, and either pulled to the end or placed by hand. */
-static int model_complete(const char *dir) {
-    return is_dir(dir) && !marker_exists(dir, ".pulling") &&
-           (marker_exists(dir, ".complete") || marker_exists(dir, "config.json"));
 }
 
 /* ------------------------------------------------------------------ libcurl setup */
@@ -448,7 +233,7 @@ static int transient_http(long status) {
 }
 
 static char *file_url(puller *p, const char *name) {
-    return cat(p->base, "/", p->repo, "/resolve/", p->rev_enc, "/", name, NULL);
+    return hub_cat(p->base, "/", p->repo, "/resolve/", p->rev_enc, "/", name, NULL);
 }
 
 /* ------------------------------------------------------------------ progress */
@@ -588,7 +373,7 @@ static seam_status head_file(puller *p, const char *name, hdr_state *h, int *tra
         if (curl_easy_getinfo(p->curl, CURLINFO_REDIRECT_URL, &next) != CURLE_OK || !next) break;
         size_t ol = strlen(p->origin);
         if (strncmp(next, p->origin, ol) != 0 || next[ol] != '/' || hop >= 5) break;
-        char *copy = xstrdup(next);
+        char *copy = hub_strdup(next);
         if (!copy) {
             s = seam_fail(err, SEAM_ERR_NOMEM, "out of memory");
             break;
@@ -723,7 +508,7 @@ static seam_status get_file(puller *p, const char *name, const char *part, uint6
     }
     if (rc != CURLE_OK) {
         *transient = transient_curl(rc);
-        int64_t have = file_size(part);
+        int64_t have = hub_file_size(part);
         if (rc == CURLE_PARTIAL_FILE || rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_RECV_ERROR)
             return seam_fail(err, SEAM_ERR_NET,
                              "download of %s interrupted after %lld bytes (%s); run `seam pull %s` again to resume",
@@ -746,7 +531,7 @@ static seam_status fetch_file(puller *p, const char *name, int required, int *mi
     *missing = 0;
     seam_status s = SEAM_OK;
     char *final = seam_path_join(p->dir, name);
-    char *part = final ? cat(final, ".part", NULL) : NULL;
+    char *part = final ? hub_cat(final, ".part", NULL) : NULL;
     if (!final || !part) {
         free(final);
         return seam_fail(err, SEAM_ERR_NOMEM, "out of memory");
@@ -787,7 +572,7 @@ static seam_status fetch_file(puller *p, const char *name, int required, int *mi
         char *sub = seam_path_join(p->dir, name);
         if (!sub) { s = seam_fail(err, SEAM_ERR_NOMEM, "out of memory"); goto out; }
         sub[strlen(sub) - strlen(slash)] = 0;
-        s = mkdir_p(sub, err);
+        s = hub_mkdir_p(sub, err);
         free(sub);
         if (s) goto out;
     }
@@ -797,7 +582,7 @@ static seam_status fetch_file(puller *p, const char *name, int required, int *mi
         unlink(part);
     } else if (seam_file_exists(final)) {
         /* Finished in an earlier, interrupted pull: it was verified before being renamed. */
-        int64_t have = file_size(final);
+        int64_t have = hub_file_size(final);
         if (expected < 0 || have == expected) {
             report(p, name, (uint64_t)have, (uint64_t)have, 1);
             goto out;
@@ -806,7 +591,7 @@ static seam_status fetch_file(puller *p, const char *name, int required, int *mi
     }
 
     for (int attempt = 0, restarted = 0;; attempt++) {
-        int64_t have = file_size(part);
+        int64_t have = hub_file_size(part);
         uint64_t offset = have > 0 ? (uint64_t)have : 0;
         if (expected >= 0 && (int64_t)offset > expected) {
             unlink(part);
@@ -817,7 +602,7 @@ static seam_status fetch_file(puller *p, const char *name, int required, int *mi
             int restart;
             s = get_file(p, name, part, offset, expected, &transient, &restart, err);
             if (!s) {
-                int64_t got = file_size(part);
+                int64_t got = hub_file_size(part);
                 if (expected >= 0 && got < expected) {
                     transient = 1;
                     s = seam_fail(err, SEAM_ERR_NET,
@@ -840,7 +625,7 @@ static seam_status fetch_file(puller *p, const char *name, int required, int *mi
     }
 
     /* Verify. */
-    int64_t got = file_size(part);
+    int64_t got = hub_file_size(part);
     if (expected >= 0 && got != expected) {
         unlink(part);
         s = seam_fail(err, SEAM_ERR_FORMAT, "size mismatch for %s: expected %lld bytes, got %lld (download deleted)",
@@ -908,7 +693,7 @@ static seam_status read_index(puller *p, char ***out, size_t *n_out, seam_error 
     }
     for (size_t i = 0; i < wm->len; i++) {
         const json_value *v = &wm->members[i].value;
-        if (v->type != JSON_STRING || !valid_shard_name(v->str, v->len)) {
+        if (v->type != JSON_STRING || !hub_valid_shard_name(v->str, v->len)) {
             s = seam_fail(err, SEAM_ERR_FORMAT,
                           "%s of %s: weight_map entry '%.100s' does not name a plain .safetensors file",
                           INDEX_NAME, p->repo, v->type == JSON_STRING ? v->str : "(not a string)");
@@ -920,7 +705,7 @@ static seam_status read_index(puller *p, char ***out, size_t *n_out, seam_error 
         char **grown = realloc(names, (n + 1) * sizeof *names);
         if (!grown) { s = seam_fail(err, SEAM_ERR_NOMEM, "out of memory"); goto done; }
         names = grown;
-        if (!(names[n] = xstrdup(v->str))) { s = seam_fail(err, SEAM_ERR_NOMEM, "out of memory"); goto done; }
+        if (!(names[n] = hub_strdup(v->str))) { s = seam_fail(err, SEAM_ERR_NOMEM, "out of memory"); goto done; }
         n++;
     }
     if (n == 0) s = seam_fail(err, SEAM_ERR_FORMAT, "%s of %s lists no weight files", INDEX_NAME, p->repo);
@@ -1003,18 +788,18 @@ static seam_status puller_init(puller *p, const char *repo, const char *rev, con
     p->repo = repo;
     p->rev = rev;
     p->dir = dir;
-    if (p->opt.retries < 0) p->opt.retries = env_int("SEAM_HUB_RETRIES", DEFAULT_RETRIES);
+    if (p->opt.retries < 0) p->opt.retries = hub_env_int("SEAM_HUB_RETRIES", DEFAULT_RETRIES);
     if (p->opt.retries > 100) p->opt.retries = 100;
-    if (p->opt.timeout_s <= 0) p->opt.timeout_s = env_int("SEAM_HUB_TIMEOUT", DEFAULT_TIMEOUT_S);
+    if (p->opt.timeout_s <= 0) p->opt.timeout_s = hub_env_int("SEAM_HUB_TIMEOUT", DEFAULT_TIMEOUT_S);
     if (p->opt.timeout_s <= 0) p->opt.timeout_s = DEFAULT_TIMEOUT_S;
     p->bar = opt->progress_bar && isatty(STDERR_FILENO);
 
-    const char *ep = opt->endpoint && *opt->endpoint ? opt->endpoint : env_str("SEAM_HUB_URL");
-    if (!ep) ep = env_str("HF_ENDPOINT");
+    const char *ep = opt->endpoint && *opt->endpoint ? opt->endpoint : hub_env_str("SEAM_HUB_URL");
+    if (!ep) ep = hub_env_str("HF_ENDPOINT");
     if (!ep) ep = DEFAULT_ENDPOINT;
     if (strncasecmp(ep, "http://", 7) != 0 && strncasecmp(ep, "https://", 8) != 0)
         return seam_fail(err, SEAM_ERR_ARG, "hub endpoint '%s' (SEAM_HUB_URL) must start with http:// or https://", ep);
-    if (!(p->base = xstrdup(ep))) return seam_fail(err, SEAM_ERR_NOMEM, "out of memory");
+    if (!(p->base = hub_strdup(ep))) return seam_fail(err, SEAM_ERR_NOMEM, "out of memory");
     size_t bl = strlen(p->base);
     while (bl > 8 && p->base[bl - 1] == '/') p->base[--bl] = 0;
     const char *host = strstr(p->base, "://") + 3;
@@ -1042,12 +827,12 @@ static seam_status puller_init(puller *p, const char *repo, const char *rev, con
     if (!h) return seam_fail(err, SEAM_ERR_NOMEM, "out of memory");
     p->headers = h;
     const char *token = opt->token;
-    if (!token) token = env_str("HF_TOKEN");
-    if (!token) token = env_str("HUGGING_FACE_HUB_TOKEN");
+    if (!token) token = hub_env_str("HF_TOKEN");
+    if (!token) token = hub_env_str("HUGGING_FACE_HUB_TOKEN");
     if (token && *token && (strncasecmp(p->base, "https://", 8) == 0 || is_loopback_url(p->origin))) {
         if (strchr(token, '\n') || strchr(token, '\r'))
             return seam_fail(err, SEAM_ERR_ARG, "HF_TOKEN contains a line break");
-        char *line = cat("Authorization: Bearer ", token, NULL);
+        char *line = hub_cat("Authorization: Bearer ", token, NULL);
         if (!line) return seam_fail(err, SEAM_ERR_NOMEM, "out of memory");
         h = curl_slist_append(p->headers, line);
         free(line);
@@ -1066,7 +851,6 @@ static void puller_free(puller *p) {
     free(p->rev_enc);
 }
 
-static int offline_env(void) { return env_flag("SEAM_OFFLINE") || env_flag("HF_HUB_OFFLINE"); }
 
 seam_status seam_hub_pull(const char *repo_id, const char *revision, const seam_hub_options *opt, char **out_dir,
                           seam_error *err) {
@@ -1078,11 +862,11 @@ seam_status seam_hub_pull(const char *repo_id, const char *revision, const seam_
     char *dir;
     seam_status s = seam_hub_cache_dir(repo_id, revision, opt, &dir, err);
     if (s) return s;
-    if (!opt->force && model_complete(dir)) {
+    if (!opt->force && hub_model_complete(dir)) {
         *out_dir = dir;
         return SEAM_OK;
     }
-    if (opt->offline || offline_env()) {
+    if (opt->offline || hub_offline_env()) {
         s = seam_fail(err, SEAM_ERR_NET,
                       "%s is not in the model cache (%s) and downloads are off (offline mode: SEAM_OFFLINE or "
                       "HF_HUB_OFFLINE is set)",
@@ -1095,7 +879,7 @@ seam_status seam_hub_pull(const char *repo_id, const char *revision, const seam_
     /* Before touching the disk: is the hub reachable, and does config.json exist there?
      * Unknown, gated or unreachable repos then leave no folder behind. */
     if (!s) s = preflight(&p, err);
-    if (!s) s = mkdir_p(dir, err);
+    if (!s) s = hub_mkdir_p(dir, err);
     if (s) {
         puller_free(&p);
         free(dir);
@@ -1129,7 +913,7 @@ seam_status seam_hub_pull(const char *repo_id, const char *revision, const seam_
             }
         }
     }
-    if (!opt->force && model_complete(dir)) {
+    if (!opt->force && hub_model_complete(dir)) {
         close(lock_fd);
         puller_free(&p);
         *out_dir = dir;
@@ -1166,62 +950,4 @@ seam_status seam_hub_pull(const char *repo_id, const char *revision, const seam_
     }
     *out_dir = dir;
     return SEAM_OK;
-}
-
-/* ------------------------------------------------------------------ resolve */
-
-static int looks_like_path(const char *s) {
-    size_t n = strlen(s);
-    if (s[0] == '/' || s[0] == '.' || s[0] == '~' || strstr(s, "..") || (n && s[n - 1] == '/')) return 1;
-    const char *a = strchr(s, '/');
-    return a && strchr(a + 1, '/');
-}
-
-seam_status seam_hub_resolve(const char *model_arg, int pull_if_missing, const seam_hub_options *opt,
-                             char **out_dir, seam_error *err) {
-    seam_hub_options dflt = seam_hub_default_options();
-    if (!opt) opt = &dflt;
-    if (!out_dir) return seam_fail(err, SEAM_ERR_ARG, "seam_hub_resolve: out_dir is NULL");
-    *out_dir = NULL;
-    if (!model_arg || !*model_arg) return seam_fail(err, SEAM_ERR_ARG, "no model given");
-    struct stat st;
-    if (stat(model_arg, &st) == 0) {
-        if (!S_ISDIR(st.st_mode))
-            return seam_fail(err, SEAM_ERR_ARG, "%s is a file: pass the model folder (the one holding config.json)",
-                             model_arg);
-        if (!(*out_dir = xstrdup(model_arg))) return seam_fail(err, SEAM_ERR_NOMEM, "out of memory");
-        return SEAM_OK;
-    }
-    if (!seam_hub_valid_repo_id(model_arg)) {
-        if (looks_like_path(model_arg)) return seam_fail(err, SEAM_ERR_IO, "no such model folder: %s", model_arg);
-        return seam_fail(err, SEAM_ERR_ARG,
-                         "'%s' is neither a model folder nor a hub model id (NAME or ORG/NAME, e.g. gpt2 or "
-                         "openai-community/gpt2-medium)",
-                         model_arg);
-    }
-    char *dir;
-    seam_status s = seam_hub_cache_dir(model_arg, "main", opt, &dir, err);
-    if (s) return s;
-    if (model_complete(dir)) {
-        *out_dir = dir;
-        return SEAM_OK;
-    }
-    if (!pull_if_missing || opt->offline || offline_env()) {
-        s = seam_fail(err, SEAM_ERR_IO,
-                      "model %s is not downloaded%s: run `seam pull %s`, or put the model folder (config.json, "
-                      "model.safetensors, tokenizer.json) at %s, or pass a folder path",
-                      model_arg, pull_if_missing ? " and offline mode is on" : "", model_arg, dir);
-        free(dir);
-        return s;
-    }
-    seam_error e = {SEAM_OK, ""};
-    s = seam_hub_pull(model_arg, "main", opt, out_dir, &e);
-    if (s == SEAM_ERR_NET)
-        s = seam_fail(err, s, "cannot download %s: %.300s; run `seam pull %s` once the hub is reachable, or put the "
-                              "model folder at %s",
-                      model_arg, e.message, model_arg, dir);
-    else if (s)
-        s = seam_fail(err, s, "%s", e.message);
-    free(dir);
-    return s;
 }
