@@ -282,21 +282,21 @@ static void op_attention(ops_state *s) {
     const seam_model_info *in = &s->m->cfg.info;
     const gpt2_layer *L = &s->m->layers[0];
     int C = in->n_embd, D = C / in->n_head;
-    op_matmul_kn(s->pool, s->k, s->x, 1, &L->attn_w, L->attn_b, s->qkv);
+    op_matmul_kn(s->pool, s->k, s->x, 1, &L->attn_w, L->attn_b, s->qkv, NULL);
     /* The new row's k and v join the cache at position ctx-1, as the forward pass does. */
     op_transpose_heads(s->qkv + C, (size_t)3 * C, 1, C, s->kc, (size_t)s->ctx, s->ctx - 1);
     op_transpose_heads(s->qkv + 2 * C, (size_t)3 * C, 1, C, s->vc, (size_t)s->ctx, s->ctx - 1);
     att_job j = {s->k, s->qkv, s->kc, s->vc, s->att, s->scores, C, in->n_head, s->ctx, s->ctx, 1.0f / sqrtf((float)D)};
     seam_pool_run(s->pool, att_worker, &j);
-    op_matmul_kn(s->pool, s->k, s->att, 1, &L->attn_proj_w, L->attn_proj_b, s->y);
+    op_matmul_kn(s->pool, s->k, s->att, 1, &L->attn_proj_w, L->attn_proj_b, s->y, NULL);
 }
 
 static void op_mlp(ops_state *s) {
     const gpt2_layer *L = &s->m->layers[0];
     int I = s->m->cfg.info.n_inner;
-    op_matmul_kn(s->pool, s->k, s->x, 1, &L->fc_w, L->fc_b, s->mlp);
+    op_matmul_kn(s->pool, s->k, s->x, 1, &L->fc_w, L->fc_b, s->mlp, NULL);
     op_activation(s->pool, s->m->cfg.activation, s->mlp, (size_t)I);
-    op_matmul_kn(s->pool, s->k, s->mlp, 1, &L->fc_proj_w, L->fc_proj_b, s->y);
+    op_matmul_kn(s->pool, s->k, s->mlp, 1, &L->fc_proj_w, L->fc_proj_b, s->y, NULL);
 }
 
 /* Milliseconds per call: batches of calls sized to ~50 ms, median of 7 batches. */

@@ -30,6 +30,7 @@ struct seam_context {
     float *tmp;    /* [Tm, C] sublayer output before the residual add */
     float *mlp;    /* [Tm, I] */
     float *scores; /* [threads][scores_per_thread(n_ctx)] attention scratch */
+    float *split;  /* partial sums of a one-row matmul split along K (op_matmul_kn), or NULL */
     float *hidden; /* [Tm, C] for seam_forward */
 };
 
@@ -47,7 +48,7 @@ static void *alloc_floats(size_t n) {
 void seam_context_free(seam_context *c) {
     if (!c) return;
     free(c->kcache); free(c->vcache); free(c->xn); free(c->qkv); free(c->att);
-    free(c->tmp); free(c->mlp); free(c->scores); free(c->hidden);
+    free(c->tmp); free(c->mlp); free(c->scores); free(c->split); free(c->hidden);
     free(c->qx.q); free(c->qx.d); free(c->qx.s);
     seam_pool_free(c->pool);
     free(c);
@@ -116,17 +117,28 @@ seam_status seam_context_new_layers(const seam_model *m, int layer_a, int layer_
 seam_status seam_context_set_threads(seam_context *c, int n_threads, seam_error *err) {
     if (n_threads < 0 || n_threads > 1024) return seam_fail(err, SEAM_ERR_ARG, "thread count %d is outside [0, 1024]", n_threads);
     if (n_threads == 0) n_threads = seam_physical_cores();
-    float *scores = alloc_floats((size_t)n_threads * scores_per_thread(c->n_ctx));
+    float *scores = alloc_floats((size_t)n_threads * scores_per_thread(c->n_ctx)), *split = NULL;
     if (!scores) return seam_fail(err, SEAM_ERR_NOMEM, "out of memory");
+    if (n_threads > 1 && c->k->decode_split_k) {
+        /* the widest Conv1D output: c_attn's 3C or c_fc's I */
+        const seam_model_info *in = &c->m->cfg.info;
+        int widest = 3 * in->n_embd > in->n_inner ? 3 * in->n_embd : in->n_inner;
+        if (!(split = alloc_floats(OP_SPLIT_K_FLOATS(n_threads, widest)))) {
+            free(scores);
+            return seam_fail(err, SEAM_ERR_NOMEM, "out of memory");
+        }
+    }
     seam_pool *pool = NULL;
     if (n_threads > 1) {
         seam_status s = seam_pool_new(n_threads, &pool, err);
-        if (s) { free(scores); return s; }
+        if (s) { free(scores); free(split); return s; }
     }
     seam_pool_free(c->pool);
     free(c->scores);
+    free(c->split);
     c->pool = pool;
     c->scores = scores;
+    c->split = split;
     c->n_threads = n_threads;
     return SEAM_OK;
 }
@@ -160,7 +172,7 @@ static void mat_row(const seam_context *c, const seam_mat *W, const seam_qmat *Q
 static void matmul(seam_context *c, const float *x, int T, const seam_mat *W, const seam_qmat *Q, const float *b,
                    float *y, int conv1d) {
     if (Q->type) op_matmul_q(c->pool, c->k, c->qk, &c->qx, x, T, Q, b, y);
-    else if (conv1d) op_matmul_kn(c->pool, c->k, x, T, W, b, y);
+    else if (conv1d) op_matmul_kn(c->pool, c->k, x, T, W, b, y, c->split);
     else op_matmul_nk(c->pool, c->k, x, T, W, b, y);
 }
 

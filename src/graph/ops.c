@@ -64,8 +64,52 @@ static void nk_worker(void *arg, int ith, int nth) {
         for (int t = t0; t < t1; t++) j->k->axpy(1.0f, j->b + lo, j->y + (size_t)t * N + lo, hi - lo);
 }
 
+typedef struct {
+    const seam_kernels *k;
+    const float *x;
+    const seam_mat *W;
+    const float *b;
+    float *y, *part;
+} split_k_job;
+
+/* Thread ith's rows of W, whole rows and so one contiguous stretch of memory, times its
+ * slice of x, into its own partial sums part[ith]. */
+static void split_k_worker(void *arg, int ith, int nth) {
+    const split_k_job *j = arg;
+    int K = j->W->rows, N = j->W->cols, k0, k1;
+    float *p = j->part + (size_t)ith * (size_t)N;
+    seam_pool_chunk(K, 1, ith, nth, &k0, &k1);
+    if (k0 >= k1) {
+        memset(p, 0, (size_t)N * sizeof(float));
+        return;
+    }
+    seam_mat rows = *j->W;
+    size_t esz = j->W->dtype == SEAM_DTYPE_F32 ? 4 : 2;
+    rows.data = (const char *)j->W->data + (size_t)k0 * (size_t)N * esz;
+    rows.rows = k1 - k0;
+    j->k->matmul_kn(j->x + k0, 1, &rows, NULL, p, 0, N);
+}
+
+/* y = b + the partial sums, added in thread order, over this thread's columns. */
+static void split_k_sum(void *arg, int ith, int nth) {
+    const split_k_job *j = arg;
+    int N = j->W->cols, lo, hi;
+    seam_pool_chunk(N, 16, ith, nth, &lo, &hi);
+    for (int n = lo; n < hi; n++) {
+        float acc = j->b ? j->b[n] : 0.0f;
+        for (int t = 0; t < nth; t++) acc += j->part[(size_t)t * (size_t)N + n];
+        j->y[n] = acc;
+    }
+}
+
 void op_matmul_kn(seam_pool *pool, const seam_kernels *k, const float *x, int T, const seam_mat *W, const float *b,
-                  float *y) {
+                  float *y, float *part) {
+    if (T == 1 && part && k->decode_split_k && pool && seam_pool_size(pool) > 1) {
+        split_k_job s = {k, x, W, b, y, part};
+        seam_pool_run(pool, split_k_worker, &s);
+        seam_pool_run(pool, split_k_sum, &s);
+        return;
+    }
     matmul_job j = {k, x, T, W, NULL, b, y};
     seam_pool_run(pool, kn_worker, &j);
 }

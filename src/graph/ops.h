@@ -8,9 +8,11 @@
 #include "kernels/quant.h"
 #include "util/pool.h"
 
-/* y[T, N] = x[T, K] @ W[K, N] + b   (Conv1D layout) */
+/* y[T, N] = x[T, K] @ W[K, N] + b   (Conv1D layout). part: OP_SPLIT_K_FLOATS(threads, N)
+ * floats of scratch for the K split of one-row products (k->decode_split_k), or NULL. */
 void op_matmul_kn(seam_pool *pool, const seam_kernels *k, const float *x, int T, const seam_mat *W, const float *b,
-                  float *y);
+                  float *y, float *part);
+#define OP_SPLIT_K_FLOATS(threads, N) ((size_t)(threads) * (size_t)(N))
 /* y[T, N] = x[T, K] @ W[N, K]^T (+ b when non-NULL)   (Linear layout) */
 void op_matmul_nk(seam_pool *pool, const seam_kernels *k, const float *x, int T, const seam_mat *W, const float *b,
                   float *y);

@@ -74,6 +74,12 @@ typedef struct {
     void (*pack_nk)(const seam_mat *W, float *dst);
     void (*matmul_packed)(const float *x, int T, const float *packed, int K, int N, const float *b, float *y, int n0,
                           int n1);
+    /* Nonzero: a one-row Conv1D matmul on several threads splits W's rows (K) rather than
+     * its columns, so each thread streams one contiguous stretch of memory, and the
+     * partial sums are added afterwards (op_matmul_kn). For targets whose hardware
+     * prefetch, seen through WebAssembly, loses most of its bandwidth on the per-row runs
+     * a column split leaves. */
+    int decode_split_k;
 } seam_kernels;
 
 /* Floats of pack_nk's output for an [N, K] weight (0 for a table without packing). */

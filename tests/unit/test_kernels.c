@@ -3,8 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "graph/ops.h"
 #include "kernels/kernels.h"
 #include "test.h"
+#include "util/pool.h"
 
 static uint64_t rs = 42;
 static float frand(void) {
@@ -276,4 +278,41 @@ TEST(test_kernels_attend_matches_generic) {
                             for (int d = 0; d < D; d++) e = fmax(e, fabs((double)got[r * QLD + d] - ref[r * QLD + d]));
                         CHECKF(e < 1e-5, "%s attend R %d D %d n %d variant %d: %g", k->name, R, D, n, variant, e);
                     }
+}
+
+/* One-row Conv1D products split along K across threads (decode_split_k): the partial sums
+ * of every thread add up to the one-thread product, for every dtype, with more threads
+ * than rows too (a thread with no rows contributes zeros). Runs each compiled table, with
+ * the split switched on in a copy where the table itself leaves it off. */
+TEST(test_ops_matmul_kn_split_k_matches_one_thread) {
+    const int Ks[] = {2, 37, 768}, Ns[] = {5, 21, 64};
+    const char *names[] = {"scalar", "avx2", "avx512", "neon", "wasm"};
+    seam_pool *pool = NULL;
+    CHECK(seam_pool_new(3, &pool, NULL) == SEAM_OK);
+    for (size_t ti = 0; ti < sizeof names / sizeof *names; ti++) {
+        const seam_kernels *base = seam_kernels_by_name(names[ti]);
+        if (!base) continue;
+        seam_kernels k = *base;
+        k.decode_split_k = 1;
+        for (int dt = SEAM_DTYPE_F32; dt <= SEAM_DTYPE_BF16; dt++)
+            for (size_t ki = 0; ki < sizeof Ks / sizeof *Ks; ki++)
+                for (size_t ni = 0; ni < sizeof Ns / sizeof *Ns; ni++) {
+                    int K = Ks[ki], N = Ns[ni];
+                    seam_mat W = {make_weights((seam_dtype)dt, K, N), (seam_dtype)dt, K, N};
+                    float *x = malloc((size_t)K * 4), *b = malloc((size_t)N * 4), *y0 = malloc((size_t)N * 4);
+                    float *y1 = malloc((size_t)N * 4), *part = malloc(OP_SPLIT_K_FLOATS(3, N) * 4);
+                    double mag = 0;
+                    for (int i = 0; i < K; i++) x[i] = frand();
+                    for (int n = 0; n < N; n++) b[n] = frand();
+                    for (int i = 0; i < K; i++) mag += fabs(x[i]);
+                    base->matmul_kn(x, 1, &W, b, y0, 0, N);
+                    for (int n = 0; n < N; n++) y1[n] = -7.0f;
+                    op_matmul_kn(pool, &k, x, 1, &W, b, y1, part);
+                    for (int n = 0; n < N; n++)
+                        CHECKF(fabs((double)y1[n] - y0[n]) <= 1e-5 * (mag + 1), "%s dtype %d K %d N %d col %d: split %.9g, "
+                               "one thread %.9g", names[ti], dt, K, N, n, y1[n], y0[n]);
+                    free((void *)W.data); free(x); free(b); free(y0); free(y1); free(part);
+                }
+    }
+    seam_pool_free(pool);
 }
