@@ -1,6 +1,7 @@
 /* Thread-parallel wrappers over the kernel table, shared by every forward pass. Work is
  * split along output columns (each thread owns whole cache lines of y), so no two threads
- * ever write the same memory. */
+ * ever write the same memory; the one exception, a one-row Conv1D product split along K,
+ * gives each thread its own partial sums and adds them in a second pass. */
 #ifndef SEAM_OPS_H
 #define SEAM_OPS_H
 
