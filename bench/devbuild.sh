@@ -5,7 +5,7 @@ objs=""
 for f in src/util/*.c src/format/*.c src/model/*.c src/tokenizer/*.c src/kernels/*.c src/graph/*.c src/sample/*.c src/quant/*.c; do
   [ -e "$f" ] || continue
   x=""
-  case "$f" in *_avx2.c) x="-mavx2 -mfma -mf16c";; *_avx512.c) x="-mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma -mf16c";; *_avx512vnni.c) x="-mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma -mf16c -mavx512vnni";; esac
+  case "$f" in *_avx2.c) x="-mavx2 -mfma -mf16c";; *_avx512.c) x="-mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma -mf16c";; *_avx512vnni.c) x="-mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma -mf16c -mavx512vnni";; *_amx.c) x="-mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma -mf16c -mavx512bf16 -mamx-tile -mamx-bf16";; esac
   o=/tmp/o/$(echo $f | tr / _).o
   gcc $F $x -c $f -o $o &
   objs="$objs $o"

@@ -75,6 +75,7 @@ static void prompt_ids(int32_t *ids, int n, int vocab) {
 typedef struct {
     const char *mode, *model, *tok_file;
     int threads, reps, decode_steps;
+    const char *precision; /* encoder: "high" (default) or "highest" */
 } opts;
 
 /* ------------------------------------------------------------------ gpt2: prefill, decode, TTFT */
@@ -400,7 +401,8 @@ static void encoder_ids(int32_t *ids, int32_t *mask, int B, int T, int vocab) {
 static int bench_encoder(const opts *o) {
     seam_encoder *e;
     seam_error err;
-    seam_encoder_params p = {32, 0, o->threads};
+    seam_encoder_params p = {32, 0, o->threads,
+                             o->precision && !strcmp(o->precision, "highest") ? SEAM_PRECISION_HIGHEST : SEAM_PRECISION_HIGH};
     if (seam_encoder_open(o->model, &p, &e, &err)) die("encoder open", &err);
     const seam_encoder_info *in = seam_encoder_get_info(e);
     int C = in->hidden;
@@ -458,8 +460,8 @@ static int bench_encoder(const opts *o) {
     seam_encoder_tokenize(e, short_txt, strlen(short_txt), tmp, 512, &n_short, NULL, &err);
     seam_encoder_tokenize(e, long_txt, strlen(long_txt), tmp, 512, &n_long, NULL, &err);
 
-    printf("{\n  \"engine\": \"seam\",\n  \"threads\": %d,\n  \"isa\": \"%s\",\n  \"weight_bytes\": %zu,\n", o->threads,
-           seam_kernels_best()->name, in->weight_bytes);
+    printf("{\n  \"engine\": \"seam\",\n  \"threads\": %d,\n  \"isa\": \"%s\",\n  \"precision\": \"%s\",\n  \"weight_bytes\": %zu,\n",
+           o->threads, in->kernels, seam_precision_name(in->precision), in->weight_bytes);
     printf("  \"sentences_s\": {\"b1_short\": %.2f, \"b1_long\": %.2f, \"b32_short\": %.2f, \"b32_long\": %.2f},\n",
            sps[0][0], sps[0][1], sps[1][0], sps[1][1]);
     printf("  \"text_sentences_s\": {\"b1_short\": %.2f, \"b1_long\": %.2f, \"b32_short\": %.2f, \"b32_long\": %.2f},\n",
@@ -478,13 +480,14 @@ static int bench_encoder(const opts *o) {
 
 static int usage(void) {
     fprintf(stderr,
-            "usage: seam_bench gpt2|ops|encoder -m DIR [-t THREADS] [--reps R] [--decode-steps N] [--tok-file FILE]\n");
+            "usage: seam_bench gpt2|ops|encoder -m DIR [-t THREADS] [--reps R] [--decode-steps N] [--tok-file FILE]\n"
+            "                  [--precision high|highest]   (encoder)\n");
     return 2;
 }
 
 int main(int argc, char **argv) {
     if (argc < 2) return usage();
-    opts o = {argv[1], NULL, NULL, 1, 3, 16};
+    opts o = {argv[1], NULL, NULL, 1, 3, 16, NULL};
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v) return usage();
@@ -493,6 +496,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--reps")) o.reps = atoi(v);
         else if (!strcmp(a, "--decode-steps")) o.decode_steps = atoi(v);
         else if (!strcmp(a, "--tok-file")) o.tok_file = v;
+        else if (!strcmp(a, "--precision") && (!strcmp(v, "high") || !strcmp(v, "highest"))) o.precision = v;
         else return usage();
         i++;
     }

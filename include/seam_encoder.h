@@ -33,10 +33,25 @@ typedef enum {
 /* "mean", "cls", "max", "lasttoken" (the sentence-transformers names). */
 const char *seam_pooling_name(seam_pooling p);
 
+/* How the encoder's Linear layers may compute an f32 matrix product (PyTorch's
+ * set_float32_matmul_precision names). */
+typedef enum {
+    SEAM_PRECISION_DEFAULT = 0, /* HIGH, unless SEAM_PRECISION=highest is in the environment */
+    SEAM_PRECISION_HIGH,        /* where the CPU has AMX-BF16 tiles (Intel Sapphire Rapids and
+                                 * later): each product as three bf16 products with f32 sums,
+                                 * ~16 significant bits, relative error ~1e-5 (several times
+                                 * faster); elsewhere the same as HIGHEST */
+    SEAM_PRECISION_HIGHEST      /* IEEE f32 multiply-adds everywhere */
+} seam_precision;
+
+/* "high", "highest". */
+const char *seam_precision_name(seam_precision p);
+
 typedef struct {
-    int max_batch;      /* sequences per forward pass; 0: 32 */
-    int max_seq_length; /* 0: the model's (see seam_encoder_info); may only lower it */
-    int n_threads;      /* 0: the machine's physical cores; 1: no worker threads */
+    int max_batch;            /* sequences per forward pass; 0: 32 */
+    int max_seq_length;       /* 0: the model's (see seam_encoder_info); may only lower it */
+    int n_threads;            /* 0: the machine's physical cores; 1: no worker threads */
+    seam_precision precision; /* 0: SEAM_PRECISION_DEFAULT */
 } seam_encoder_params;
 
 /* Opens a model folder:
@@ -67,6 +82,9 @@ typedef struct {
     int is_plain;                /* no modules.json: mean + normalise were assumed */
     seam_dtype weight_dtype;
     size_t weight_bytes;
+    seam_precision precision;    /* HIGH or HIGHEST, as the Linear layers really run: HIGH only
+                                 * where it differs from HIGHEST (the CPU has AMX) */
+    const char *kernels;         /* the kernel table: "amx", "avx512", "avx2", "neon", ... */
 } seam_encoder_info;
 
 const seam_encoder_info *seam_encoder_get_info(const seam_encoder *e);

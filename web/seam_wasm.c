@@ -221,7 +221,7 @@ SW_EXPORT const float *sw_logits(const sw_session *s) { return s->logits; }
 
 /* A sentence-transformers (or plain BERT) folder for embeddings, n_threads threads. */
 SW_EXPORT seam_encoder *sw_enc_open(const char *dir, int n_threads) {
-    seam_encoder_params p = {0, 0, n_threads < 1 ? 1 : n_threads};
+    seam_encoder_params p = {0, 0, n_threads < 1 ? 1 : n_threads, SEAM_PRECISION_DEFAULT};
     seam_encoder *e = NULL;
     if (seam_encoder_open(dir, &p, &e, &last_err)) return NULL;
     return e;

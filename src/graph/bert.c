@@ -26,7 +26,8 @@ struct bert_ctx {
     float *mid;    /* [R, I] */
     float *scores; /* [threads][bert_scores_per_thread(max_seq)] attention scratch */
     float *cls;    /* [max_batch, 2C] pooler input and output */
-    float *emb;    /* [2C] position and token type rows */
+    float *emb;    /* [threads][2C] position and token type rows */
+    unsigned char *padded; /* [max_batch] of the batch being run: sequence has masked positions */
     /* Every layer's six Linear weights packed for the GEMM (k->pack_nk), slot 6 l + i in
      * bert_linear's order; NULL where the kernel table has no packing. */
     float **packed;
@@ -56,14 +57,15 @@ static float *alloc_floats(size_t n) {
 void bert_ctx_free(bert_ctx *c) {
     if (!c) return;
     free(c->h); free(c->q); free(c->kk); free(c->v); free(c->att); free(c->tmp); free(c->mid);
-    free(c->scores); free(c->cls); free(c->emb);
+    free(c->scores); free(c->cls); free(c->emb); free(c->padded);
     for (int i = 0; i < c->n_packed; i++) free(c->packed[i]);
     free(c->packed);
     seam_pool_free(c->pool);
     free(c);
 }
 
-seam_status bert_ctx_new(const bert_model *m, int max_batch, int max_seq, int n_threads, bert_ctx **out, seam_error *err) {
+seam_status bert_ctx_new(const bert_model *m, int max_batch, int max_seq, int n_threads, seam_precision precision, bert_ctx **out,
+                         seam_error *err) {
     *out = NULL;
     const bert_config *cf = &m->cfg;
     if (max_batch < 1 || max_batch > 65536) return seam_fail(err, SEAM_ERR_ARG, "batch size %d is outside [1, 65536]", max_batch);
@@ -75,6 +77,8 @@ seam_status bert_ctx_new(const bert_model *m, int max_batch, int max_seq, int n_
     if (!c) return seam_fail(err, SEAM_ERR_NOMEM, "out of memory");
     c->m = m;
     c->k = seam_kernels_best();
+    /* Only the AVX-512 table has an AMX twin; a forced SEAM_ISA=avx2 or scalar stays as is. */
+    if (precision == SEAM_PRECISION_HIGH && seam_kernels_amx() && c->k == seam_kernels_by_name("avx512")) c->k = seam_kernels_amx();
     c->n_threads = n_threads;
     c->max_batch = max_batch;
     c->max_seq = max_seq;
@@ -88,8 +92,9 @@ seam_status bert_ctx_new(const bert_model *m, int max_batch, int max_seq, int n_
     c->mid = alloc_floats(R * (size_t)cf->intermediate);
     c->scores = alloc_floats((size_t)n_threads * bert_scores_per_thread(max_seq));
     c->cls = alloc_floats((size_t)max_batch * C * 2);
-    c->emb = alloc_floats(2 * C);
-    if (!c->h || !c->q || !c->kk || !c->v || !c->att || !c->tmp || !c->mid || !c->scores || !c->cls || !c->emb) {
+    c->emb = alloc_floats(2 * C * (size_t)n_threads);
+    c->padded = calloc((size_t)max_batch, 1);
+    if (!c->h || !c->q || !c->kk || !c->v || !c->att || !c->tmp || !c->mid || !c->scores || !c->cls || !c->emb || !c->padded) {
         bert_ctx_free(c);
         return seam_fail(err, SEAM_ERR_NOMEM, "out of memory for %d sequences of %d tokens", max_batch, max_seq);
     }
@@ -116,6 +121,7 @@ seam_status bert_ctx_new(const bert_model *m, int max_batch, int max_seq, int n_
 }
 
 int bert_ctx_threads(const bert_ctx *c) { return c->n_threads; }
+const seam_kernels *bert_ctx_kernels(const bert_ctx *c) { return c->k; }
 const float *bert_ctx_hidden(const bert_ctx *c) { return c->h; }
 
 /* y[R, N] = x @ W^T + b for linear i of layer l: from the packed panels when there are
@@ -160,6 +166,7 @@ static void add_norm(bert_ctx *c, const float *add, const float *w, const float 
 typedef struct {
     bert_ctx *c;
     const int32_t *mask;
+    const unsigned char *padded; /* [B]: sequence b has masked positions */
     int B, T;
     float scale;
 } attn_job;
@@ -205,9 +212,31 @@ static void attn_worker(void *arg, int ith, int nth) {
         a.kt = c->tmp + head;
         a.v = c->v + row0 * C + (size_t)h * D;
         a.ldv = (size_t)C;
-        a.mask = j->mask + row0;
+        a.mask = j->padded[b] ? j->mask + row0 : NULL; /* no per-key mask pass where nothing is masked */
         a.out = c->att + (row0 + (size_t)t0) * C + (size_t)h * D;
         op_attend(c->k, &a);
+    }
+}
+
+typedef struct {
+    bert_ctx *c;
+    const int32_t *ids;
+    int T, rows;
+} embed_job;
+
+/* h = word[id] + position[t] + token_type[0], row by row; tmp holds a thread's two rows. */
+static void embed_worker(void *arg, int ith, int nth) {
+    const embed_job *j = arg;
+    const bert_model *m = j->c->m;
+    int C = m->cfg.hidden, lo, hi;
+    float *tmp = j->c->emb + (size_t)ith * 2 * (size_t)C;
+    seam_pool_chunk(j->rows, 1, ith, nth, &lo, &hi);
+    for (int r = lo; r < hi; r++) {
+        float *h = j->c->h + (size_t)r * C;
+        j->c->k->row_to_f32(&m->word, j->ids[r], h);
+        j->c->k->row_to_f32(&m->pos, r % j->T, tmp);
+        j->c->k->row_to_f32(&m->type, 0, tmp + C);
+        for (int i = 0; i < C; i++) h[i] += tmp[i] + tmp[C + i];
     }
 }
 
@@ -222,27 +251,26 @@ seam_status bert_forward(bert_ctx *c, const int32_t *ids, const int32_t *mask, i
     if (T < 1 || T > c->max_seq) return seam_fail(err, SEAM_ERR_RANGE, "sequence of %d tokens is outside [1, %d]", T, c->max_seq);
     if (pooler && !m->pool_w.data) return seam_fail(err, SEAM_ERR_ARG, "this model has no pooler (pooler.dense)");
     int C = cf->hidden, I = cf->intermediate, R = B * T;
+    unsigned char *padded = c->padded;
     for (int b = 0; b < B; b++) {
-        int any = 0;
+        int any = 0, all = 1;
         for (int t = 0; t < T; t++) {
             int32_t id = ids[(size_t)b * T + t], mk = mask[(size_t)b * T + t];
             if (id < 0 || id >= cf->vocab_size)
                 return seam_fail(err, SEAM_ERR_RANGE, "token id %d at [%d, %d] is outside the vocabulary of %d", (int)id, b, t, cf->vocab_size);
             if (mk != 0 && mk != 1) return seam_fail(err, SEAM_ERR_ARG, "attention mask value %d at [%d, %d] is not 0 or 1", (int)mk, b, t);
             any |= mk;
+            all &= mk;
         }
         if (!any) return seam_fail(err, SEAM_ERR_ARG, "sequence %d has an all-zero attention mask", b);
+        padded[b] = !all;
     }
     /* embeddings: word + position + token type 0, then LayerNorm */
-    for (int r = 0; r < R; r++) {
-        float *h = c->h + (size_t)r * C, *tmp = c->emb;
-        k->row_to_f32(&m->word, ids[r], h);
-        k->row_to_f32(&m->pos, r % T, tmp);
-        k->row_to_f32(&m->type, 0, tmp + C);
-        for (int i = 0; i < C; i++) h[i] += tmp[i] + tmp[C + i];
-    }
+    embed_job ej = {c, ids, T, R};
+    if (R * C < 16384) embed_worker(&ej, 0, 1);
+    else seam_pool_run(c->pool, embed_worker, &ej);
     add_norm(c, NULL, m->emb_ln_w, m->emb_ln_b, R);
-    attn_job aj = {c, mask, B, T, 1.0f / sqrtf((float)(C / cf->n_head))};
+    attn_job aj = {c, mask, padded, B, T, 1.0f / sqrtf((float)(C / cf->n_head))};
     for (int l = 0; l < cf->n_layer; l++) {
         const bert_layer *L = &m->layers[l];
         bert_linear(c, l, LIN_Q, c->h, R, L->q_b, c->q);
@@ -334,6 +362,10 @@ void seam_encoder_close(seam_encoder *e) {
 
 const seam_encoder_info *seam_encoder_get_info(const seam_encoder *e) { return &e->info; }
 
+const char *seam_precision_name(seam_precision p) {
+    return p == SEAM_PRECISION_HIGHEST ? "highest" : "high";
+}
+
 /* sentence-transformers' choice: its config's max_seq_length, else the smaller of the
  * position table and the tokenizer's model_max_length. */
 static int pick_max_seq(const bert_st_config *st, const bert_config *cf) {
@@ -361,7 +393,15 @@ static seam_status encoder_setup(seam_encoder *e, const bert_st_config *st, cons
     const int32_t *sp;
     if ((size_t)max_seq < wp_special_prefix(e->tok, &sp) + wp_special_suffix(e->tok, &sp) + 1)
         return seam_fail(err, SEAM_ERR_ARG, "max_seq_length %d leaves no room for text", max_seq);
-    if ((s = bert_ctx_new(e->m, max_batch, max_seq, p->n_threads, &e->ctx, err))) return s;
+    seam_precision precision = p->precision;
+    if (precision == SEAM_PRECISION_DEFAULT) {
+        const char *env = getenv("SEAM_PRECISION");
+        precision = SEAM_PRECISION_HIGH;
+        if (env && *env && !strcmp(env, "highest")) precision = SEAM_PRECISION_HIGHEST;
+        else if (env && *env && strcmp(env, "high"))
+            return seam_fail(err, SEAM_ERR_ARG, "SEAM_PRECISION=%s in the environment: expected high or highest", env);
+    }
+    if ((s = bert_ctx_new(e->m, max_batch, max_seq, p->n_threads, precision, &e->ctx, err))) return s;
     size_t cells = (size_t)max_batch * (size_t)max_seq;
     e->ids = malloc(cells * sizeof *e->ids);
     e->mask = malloc(cells * sizeof *e->mask);
@@ -385,14 +425,18 @@ static seam_status encoder_setup(seam_encoder *e, const bert_st_config *st, cons
     in->is_plain = st->is_plain;
     in->weight_dtype = e->m->weight_dtype;
     in->weight_bytes = e->m->weight_bytes;
+    in->kernels = bert_ctx_kernels(e->ctx)->name;
+    in->precision = bert_ctx_kernels(e->ctx) == seam_kernels_amx() ? SEAM_PRECISION_HIGH : SEAM_PRECISION_HIGHEST;
     return SEAM_OK;
 }
 
 seam_status seam_encoder_open(const char *dir, const seam_encoder_params *params, seam_encoder **out, seam_error *err) {
     *out = NULL;
-    seam_encoder_params p = {0, 0, 0};
+    seam_encoder_params p = {0, 0, 0, SEAM_PRECISION_DEFAULT};
     if (params) p = *params;
     if (!dir) return seam_fail(err, SEAM_ERR_ARG, "no model folder given");
+    if (p.precision < SEAM_PRECISION_DEFAULT || p.precision > SEAM_PRECISION_HIGHEST)
+        return seam_fail(err, SEAM_ERR_ARG, "unknown matmul precision %d", (int)p.precision);
     if (p.max_batch < 0 || p.max_batch > 65536) return seam_fail(err, SEAM_ERR_ARG, "max_batch %d is outside [0, 65536]", p.max_batch);
     seam_encoder *e = calloc(1, sizeof *e);
     if (!e) return seam_fail(err, SEAM_ERR_NOMEM, "out of memory");

@@ -34,13 +34,36 @@ static int row_groups(int T, int N, int nth) {
     return best;
 }
 
-/* Thread ith's rows [t0, t1) and columns [lo, hi) of the grid, columns in multiples of
- * align; an empty share has lo == hi. */
-static void worker_range_aligned(int T, int N, int align, int ith, int nth, int *t0, int *t1, int *lo, int *hi) {
-    int rg = row_groups(T, N, nth), cg = nth / rg;
+/* Row groups for a packed GEMM of tile products (k->packed_mr rows x pack_nr columns, 4
+ * column tiles per pass: kernels/gemm_amx.h). Per 32 inputs a thread pays ~4 units per
+ * (row tile, column tile) (three products and two W tile loads), 1 per (row tile, group
+ * of 4 column tiles) (x's tile loads) and a quarter per row for splitting x, which every
+ * column group repeats: GPT-2-sized grids of the f32 GEMM would leave partial groups and
+ * split every row 4 times. */
+static int tile_row_groups(int T, int N, int mr, int nr, int nth) {
+    int best = 1;
+    double best_cost = 0;
+    for (int rg = 1; rg <= nth; rg++) {
+        if (nth % rg || rg > T) continue;
+        int cg = nth / rg, rows = (T + rg - 1) / rg, rt = (rows + mr - 1) / mr;
+        int ct = ((N + cg - 1) / cg + nr - 1) / nr, groups = (ct + 3) / 4;
+        double cost = (double)rt * (4.0 * ct + groups) + 0.25 * rows;
+        if (rg == 1 || cost < best_cost) { best = rg; best_cost = cost; }
+    }
+    return best;
+}
+
+/* Thread ith's rows [t0, t1) and columns [lo, hi) of a grid of rg row groups, columns in
+ * multiples of align; an empty share has lo == hi. */
+static void grid_range(int T, int N, int rg, int align, int ith, int nth, int *t0, int *t1, int *lo, int *hi) {
+    int cg = nth / rg;
     seam_pool_chunk(T, 1, ith / cg, rg, t0, t1);
     seam_pool_chunk(N, align, ith % cg, cg, lo, hi);
     if (*t0 >= *t1) *hi = *lo;
+}
+
+static void worker_range_aligned(int T, int N, int align, int ith, int nth, int *t0, int *t1, int *lo, int *hi) {
+    grid_range(T, N, row_groups(T, N, nth), align, ith, nth, t0, t1, lo, hi);
 }
 
 static void worker_range(int T, int N, int ith, int nth, int *t0, int *t1, int *lo, int *hi) {
@@ -133,7 +156,10 @@ typedef struct {
 static void packed_worker(void *arg, int ith, int nth) {
     const packed_job *j = arg;
     int t0, t1, lo, hi;
-    worker_range_aligned(j->T, j->N, j->k->pack_nr, ith, nth, &t0, &t1, &lo, &hi);
+    if (j->k->packed_mr)
+        grid_range(j->T, j->N, tile_row_groups(j->T, j->N, j->k->packed_mr, j->k->pack_nr, nth), j->k->pack_nr, ith, nth, &t0,
+                   &t1, &lo, &hi);
+    else worker_range_aligned(j->T, j->N, j->k->pack_nr, ith, nth, &t0, &t1, &lo, &hi);
     if (lo < hi)
         j->k->matmul_packed(j->x + (size_t)t0 * j->K, t1 - t0, j->packed, j->K, j->N, j->b, j->y + (size_t)t0 * j->N, lo, hi);
 }

@@ -7,6 +7,11 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 #endif
+#if defined(__x86_64__) && defined(__linux__)
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 static inline float load_elem(const seam_mat *W, size_t i) {
     switch (W->dtype) {
@@ -64,7 +69,7 @@ static void scalar_scale(float *y, float a, int n) {
 
 const seam_kernels seam_kernels_scalar = {
     "scalar", scalar_matmul_kn, scalar_matmul_nk, scalar_dot, scalar_axpy, scalar_scale, scalar_row_to_f32,
-    seam_activation_scalar, seam_softmax, seam_layernorm_scalar, NULL, NULL, 0, NULL, NULL, 0,
+    seam_activation_scalar, seam_softmax, seam_layernorm_scalar, NULL, NULL, 0, NULL, NULL, 0, 1, 0,
 };
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -83,7 +88,41 @@ int seam_cpu_has_avx512(void) {
 }
 #endif
 
+#if defined(__x86_64__) && defined(__linux__)
+/* kernels_amx.c: the table, or NULL where the compiler had no AMX. */
+const seam_kernels *seam_kernels_amx_table(void);
+
+static int amx_ok;
+static pthread_once_t amx_probe_once = PTHREAD_ONCE_INIT;
+
+static void amx_probe(void) {
+    unsigned a, b, c, d;
+    if (!seam_cpu_has_avx512() || !__get_cpuid_count(7, 0, &a, &b, &c, &d)) return;
+    if (!(d & (1u << 22)) || !(d & (1u << 24))) return; /* AMX-BF16, AMX-TILE */
+    if (!__get_cpuid_count(7, 1, &a, &b, &c, &d) || !(a & (1u << 5))) return; /* AVX512-BF16 */
+    unsigned lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    if ((lo & (3u << 17)) != (3u << 17)) return; /* XTILECFG and XTILEDATA state enabled */
+    /* Linux hands out the 8 KiB of tile state per process on request (ARCH_REQ_XCOMP_PERM
+     * for XFEATURE_XTILEDATA); without it the first tile instruction raises SIGILL. */
+    amx_ok = syscall(SYS_arch_prctl, 0x1023, 18) == 0;
+}
+
+int seam_cpu_has_amx(void) {
+    pthread_once(&amx_probe_once, amx_probe);
+    return amx_ok;
+}
+
+const seam_kernels *seam_kernels_amx(void) {
+    return seam_cpu_has_amx() ? seam_kernels_amx_table() : NULL;
+}
+#else
+int seam_cpu_has_amx(void) { return 0; }
+const seam_kernels *seam_kernels_amx(void) { return NULL; }
+#endif
+
 const seam_kernels *seam_kernels_by_name(const char *name) {
+    if (!strcmp(name, "amx")) return seam_kernels_amx();
     if (!strcmp(name, "scalar")) return &seam_kernels_scalar;
 #if defined(__x86_64__) || defined(__i386__)
     if (!strcmp(name, "avx2") && seam_cpu_has_avx2()) return &seam_kernels_avx2;

@@ -80,11 +80,17 @@ typedef struct {
      * prefetch, seen through WebAssembly, loses most of its bandwidth on the per-row runs
      * a column split leaves. */
     int decode_split_k;
+    /* pack_nk rounds K up to a multiple of this (0 or 1: not at all). */
+    int pack_kr;
+    /* Nonzero: matmul_packed works in tiles of this many rows by pack_nr columns, 4 column
+     * tiles per pass (AMX), and threads share it by graph/ops.c's tile grid. */
+    int packed_mr;
 } seam_kernels;
 
 /* Floats of pack_nk's output for an [N, K] weight (0 for a table without packing). */
 static inline size_t seam_packed_floats(const seam_kernels *k, int N, int K) {
-    return k->pack_nr ? (size_t)((N + k->pack_nr - 1) / k->pack_nr) * (size_t)k->pack_nr * (size_t)K : 0;
+    size_t kr = k->pack_kr > 1 ? (size_t)k->pack_kr : 1;
+    return k->pack_nr ? (size_t)((N + k->pack_nr - 1) / k->pack_nr) * (size_t)k->pack_nr * (((size_t)K + kr - 1) / kr * kr) : 0;
 }
 
 extern const seam_kernels seam_kernels_scalar;
@@ -106,8 +112,17 @@ extern const seam_kernels seam_kernels_wasm;
 int seam_cpu_has_avx2(void);
 int seam_cpu_has_avx512(void);
 #endif
+/* Nonzero where AMX-BF16 tiles can run: the CPU has AMX-TILE, AMX-BF16 and AVX512-BF16, the
+ * OS saves the tile state, and (Linux) the process was granted it (arch_prctl, asked once). */
+int seam_cpu_has_amx(void);
+/* The AVX-512 table whose pre-packed GEMM (encoders) runs on AMX tiles as three bf16
+ * products per f32 product (kernels/gemm_amx.h: ~16 significant bits, PyTorch's "high"
+ * float32 matmul precision), or NULL where seam_cpu_has_amx() is 0 or the build lacks it.
+ * seam_kernels_best() never returns it: callers that accept that precision ask for it. */
+const seam_kernels *seam_kernels_amx(void);
 
-/* The best table for this CPU; SEAM_ISA=scalar|avx2|avx512|neon in the environment forces one. */
+/* The best table for this CPU; SEAM_ISA=scalar|avx2|avx512|neon in the environment forces one
+ * (and SEAM_ISA=amx the AMX table, where it runs). */
 const seam_kernels *seam_kernels_best(void);
 /* A table by name, or NULL when unknown or not supported by this CPU. */
 const seam_kernels *seam_kernels_by_name(const char *name);

@@ -5,6 +5,7 @@
 #define SEAM_BERT_H
 
 #include "format/safetensors.h"
+#include "kernels/kernels.h"
 #include "model/config.h"
 #include "model/model.h"
 #include "seam.h"
@@ -74,7 +75,10 @@ typedef struct bert_ctx bert_ctx;
 
 /* Buffers for max_batch sequences of max_seq tokens, and a thread pool of n_threads
  * (0: physical cores). */
-seam_status bert_ctx_new(const bert_model *m, int max_batch, int max_seq, int n_threads, bert_ctx **out, seam_error *err);
+seam_status bert_ctx_new(const bert_model *m, int max_batch, int max_seq, int n_threads, seam_precision precision, bert_ctx **out,
+                         seam_error *err);
+/* The kernel table the context runs on (its name says whether the Linear layers use AMX). */
+const seam_kernels *bert_ctx_kernels(const bert_ctx *c);
 void bert_ctx_free(bert_ctx *c);
 int bert_ctx_threads(const bert_ctx *c);
 

@@ -467,7 +467,7 @@ static seam_status open_model(seam_server *sv, seam_error *err) {
     }
     sv->encoders = calloc((size_t)o->threads, sizeof *sv->encoders);
     if (!sv->encoders) return seam_fail(err, SEAM_ERR_NOMEM, "out of memory");
-    seam_encoder_params ep = {0, 0, o->compute_threads};
+    seam_encoder_params ep = {0, 0, o->compute_threads, SEAM_PRECISION_DEFAULT};
     for (int i = 0; i < o->threads; i++) {
         seam_error eerr = {0};
         if (seam_encoder_open(o->model_dir, &ep, &sv->encoders[i], &eerr)) {

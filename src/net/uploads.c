@@ -200,7 +200,7 @@ static int verify_upload(const char *dir, const json_value *sums, http_answer *a
     seam_model_close(m);
     if (s == SEAM_ERR_UNSUPPORTED) {
         seam_encoder *enc = NULL;
-        seam_encoder_params ep = {1, 0, 1};
+        seam_encoder_params ep = {1, 0, 1, SEAM_PRECISION_DEFAULT};
         s = seam_encoder_open(dir, &ep, &enc, &err);
         seam_encoder_close(enc);
     }

@@ -227,7 +227,7 @@ static int ref_len(const minibert_ref *r, int b) {
 static seam_encoder *open_encoder(const char *dir, int max_batch) {
     seam_error err = {0};
     seam_encoder *e = NULL;
-    seam_encoder_params p = {max_batch, 0, 1};
+    seam_encoder_params p = {max_batch, 0, 1, SEAM_PRECISION_DEFAULT};
     if (seam_encoder_open(dir, &p, &e, &err) != SEAM_OK) test_fail(__FILE__, __LINE__, "open %s: %s", dir, err.message);
     return e;
 }
@@ -635,7 +635,7 @@ TEST(test_bert_malformed_inputs_are_errors) {
     CHECK(seam_encoder_embed(e, texts, NULL, 2, h, 0, NULL, &err) == SEAM_ERR_ARG);
     CHECK(seam_encoder_embed(e, texts, NULL, 0, h, 0, NULL, &err) == SEAM_OK);
     seam_encoder_close(e);
-    seam_encoder_params bad_params = {0, 1000, 1};
+    seam_encoder_params bad_params = {0, 1000, 1, SEAM_PRECISION_DEFAULT};
     CHECK(seam_encoder_open(fixture("minibert-st"), &bad_params, &e, &err) == SEAM_ERR_ARG && e == NULL);
 }
 
@@ -644,7 +644,7 @@ TEST(test_bert_threads_match_single_thread) {
     if (!ref_open(&r)) return;
     seam_error err = {0};
     seam_encoder *e = NULL;
-    seam_encoder_params p = {3, 0, 2};
+    seam_encoder_params p = {3, 0, 2, SEAM_PRECISION_DEFAULT};
     CHECKF(seam_encoder_open(fixture("minibert-st"), &p, &e, &err) == SEAM_OK, "%s", err.message);
     float *h = malloc((size_t)r.B * r.T * r.C * sizeof *h), pl[6 * 64];
     CHECKF(seam_encoder_forward_ids(e, r.ids, r.mask, r.B, r.T, h, pl, &err) == SEAM_OK, "%s", err.message);
