@@ -314,6 +314,10 @@ class Report:
                 self.md += [f"Not measured: seam: {self.why('seam-bert', t)}; ONNX Runtime: {self.why('ort-bert', t)}; "
                             f"PyTorch: {self.why('torch-bert', t)}", ""]
                 continue
+            if s and s.get("precision"):
+                self.md += [f"seam: kernels `{s.get('isa')}`, matmul precision {s['precision']}"
+                            + (" (AMX: three bf16 products per f32 product, README's Sentence embeddings)"
+                               if s["precision"] == "high" else " (IEEE f32)") + ".", ""]
             self.md += ["| input | seam | ONNX Runtime | seam ÷ ORT | PyTorch | seam ÷ PyTorch | seam from text |",
                         "| --- | --- | --- | --- | --- | --- | --- |"]
             for key, name in [("b1_short", "batch 1, ~12 tokens"), ("b1_long", "batch 1, ~128 tokens"),
