@@ -23,7 +23,7 @@ static const char usage[] =
     "  -m, --model MODEL   model folder or hub id\n"
     "      --jsonl         JSON Lines mode\n"
     "      --batch N       sequences per forward pass (default 32)\n"
-    "      --threads N     threads (default: the machine's physical cores)\n"
+    "  -t, --threads N     threads (default: the machine's physical cores)\n"
     "      --precision P   high (default) or highest. With high, a CPU with AMX-BF16 tiles (Intel\n"
     "                      Xeon 4th gen. and later) runs the Linear layers as three bf16 products\n"
     "                      per f32 product (~16 significant bits, relative error ~1e-5, 2-3x\n"
@@ -140,7 +140,7 @@ int cmd_embed(int argc, char **argv) {
             if (!strcmp(v, "high")) precision = SEAM_PRECISION_HIGH;
             else if (!strcmp(v, "highest")) precision = SEAM_PRECISION_HIGHEST;
             else { cli_error("embed: --precision takes high or highest, not '%s'", v); goto fail; }
-        } else if (!strcmp(a, "--threads")) {
+        } else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) {
             const char *v = cli_value(argc, argv, &i);
             if (!v || !cli_parse_int("--threads", v, 0, 1024, &threads)) goto fail;
         } else {
