@@ -25,9 +25,9 @@ else ORT=(node "$HERE/peers/ort_gpt2.mjs" bert "$ONNX" "$MODEL/config.json"); fi
 for t in $THREADS; do
     for r in $(seq 1 "$ROUNDS"); do
         echo "[pairs] threads $t, round $r" >&2
-        "$BENCH" encoder -m "$MODEL" -t "$t" --precision high >"$RAW/seam-high-t$t-r$r.json"
+        "$BENCH" encoder -m "$MODEL" -t "$t" --precision high --ids-only 1 >"$RAW/seam-high-t$t-r$r.json"
         "${ORT[@]}" -t "$t" >"$RAW/ort-t$t-r$r.json"
-        "$BENCH" encoder -m "$MODEL" -t "$t" --precision highest >"$RAW/seam-highest-t$t-r$r.json"
+        "$BENCH" encoder -m "$MODEL" -t "$t" --precision highest --ids-only 1 >"$RAW/seam-highest-t$t-r$r.json"
     done
 done
 python3 "$HERE/report_pairs.py" "$RAW" "$OUT"

@@ -76,6 +76,7 @@ typedef struct {
     const char *mode, *model, *tok_file;
     int threads, reps, decode_steps;
     const char *precision; /* encoder: "high" (default) or "highest" */
+    int ids_only;          /* encoder: skip the from-text figures */
 } opts;
 
 /* ------------------------------------------------------------------ gpt2: prefill, decode, TTFT */
@@ -442,6 +443,8 @@ static int bench_encoder(const opts *o) {
     for (int bi = 0; bi < 2; bi++)
         for (int ti = 0; ti < 2; ti++) {
             int B = Bs[bi];
+            text_sps[bi][ti] = 0;
+            if (o->ids_only) continue;
             for (int b = 0; b < B; b++) texts[b] = ti ? long_txt : short_txt;
             double ts[64];
             int reps = 0;
@@ -481,13 +484,13 @@ static int bench_encoder(const opts *o) {
 static int usage(void) {
     fprintf(stderr,
             "usage: seam_bench gpt2|ops|encoder -m DIR [-t THREADS] [--reps R] [--decode-steps N] [--tok-file FILE]\n"
-            "                  [--precision high|highest]   (encoder)\n");
+            "                  [--precision high|highest] [--ids-only 1]   (encoder)\n");
     return 2;
 }
 
 int main(int argc, char **argv) {
     if (argc < 2) return usage();
-    opts o = {argv[1], NULL, NULL, 1, 3, 16, NULL};
+    opts o = {argv[1], NULL, NULL, 1, 3, 16, NULL, 0};
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v) return usage();
@@ -497,6 +500,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--decode-steps")) o.decode_steps = atoi(v);
         else if (!strcmp(a, "--tok-file")) o.tok_file = v;
         else if (!strcmp(a, "--precision") && (!strcmp(v, "high") || !strcmp(v, "highest"))) o.precision = v;
+        else if (!strcmp(a, "--ids-only") && !strcmp(v, "1")) o.ids_only = 1;
         else return usage();
         i++;
     }
