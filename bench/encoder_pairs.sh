@@ -11,15 +11,16 @@
 #   MODEL.onnx   its export (bench/peers/export_onnx.py bert)
 #   OUT_PREFIX   writes OUT_PREFIX.md and OUT_PREFIX.json
 # ONNX Runtime runs through Python's onnxruntime where it imports, else onnxruntime-node.
+# PAIRS_KEEP=DIR keeps each run's JSON there (render later: bench/report_pairs.py DIR OUT).
 set -euo pipefail
-[ $# -ge 4 ] || { sed -n '2,14p' "$0" >&2; exit 2; }
+[ $# -ge 4 ] || { sed -n '2,16p' "$0" >&2; exit 2; }
 BENCH=$1 MODEL=$2 ONNX=$3 OUT=$4
 ROUNDS=${5:-3}
 shift $(($# < 5 ? $# : 5))
 THREADS=${*:-"1 $(nproc)"}
 HERE=$(cd "$(dirname "$0")" && pwd)
-RAW=$(mktemp -d)
-trap 'rm -rf "$RAW"' EXIT
+if [ -n "${PAIRS_KEEP:-}" ]; then RAW=$PAIRS_KEEP; mkdir -p "$RAW"
+else RAW=$(mktemp -d); trap 'rm -rf "$RAW"' EXIT; fi
 if python3 -c 'import onnxruntime' 2>/dev/null; then ORT=(python3 "$HERE/peers/ort_bert.py" "$ONNX" "$MODEL/config.json")
 else ORT=(node "$HERE/peers/ort_gpt2.mjs" bert "$ONNX" "$MODEL/config.json"); fi
 for t in $THREADS; do
