@@ -13,7 +13,7 @@
 # ONNX Runtime runs through Python's onnxruntime where it imports, else onnxruntime-node.
 # PAIRS_KEEP=DIR keeps each run's JSON there (render later: bench/report_pairs.py DIR OUT).
 set -euo pipefail
-[ $# -ge 4 ] || { sed -n '2,16p' "$0" >&2; exit 2; }
+[ $# -ge 4 ] || { sed -n '2,14p' "$0" >&2; exit 2; }
 BENCH=$1 MODEL=$2 ONNX=$3 OUT=$4
 ROUNDS=${5:-3}
 shift $(($# < 5 ? $# : 5))
