@@ -8,23 +8,14 @@ stdout, the same keys as ort_gpt2.mjs.
 
 usage: ort_bert.py MODEL.onnx CONFIG.json [-t N]"""
 import json
-import statistics
+import os
 import sys
-import time
 
 import numpy as np
 import onnxruntime as ort
 
-
-def bert_ids(B, T, vocab):
-    ids = np.empty((B, T), dtype=np.int64)
-    for b in range(B):
-        for t in range(T):
-            i = (1000 + 997 * (t + b)) % vocab
-            if i < 1000:
-                i += 1000
-            ids[b, t] = 101 if t == 0 else 102 if t == T - 1 else i
-    return ids, np.ones((B, T), dtype=np.int64)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import encoder_timing  # noqa: E402
 
 
 def main(argv):
@@ -39,23 +30,13 @@ def main(argv):
     so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     s = ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
-    out = {}
-    for B in (1, 32):
-        for T in (12, 128):
-            ids, mask = bert_ids(B, T, vocab)
-            ts, reps, r = [], 0, -1
-            while r < reps:
-                t0 = time.perf_counter()
-                s.run(None, {"input_ids": ids, "attention_mask": mask})
-                dt = time.perf_counter() - t0
-                if r < 0:
-                    reps = min(64, max(3, int(2 / max(dt, 1e-6))))
-                else:
-                    ts.append(dt)
-                r += 1
-            key = f"b{B}_{'short' if T == 12 else 'long'}"
-            out[key] = B / statistics.median(ts)
-            print(f"  ort encoder B={B} T={T}: {out[key]:.1f} sentences/s", file=sys.stderr)
+
+    def make_run(B, T):
+        ids = np.array(encoder_timing.bench_ids(B, T, vocab), dtype=np.int64)
+        feed = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
+        return lambda: s.run(None, feed)
+
+    out = encoder_timing.sentences_per_s(make_run, "ort")
     print(json.dumps({"engine": "onnxruntime", "version": ort.__version__, "threads": threads, "sentences_s": out}, indent=2))
 
 

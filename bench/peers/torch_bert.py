@@ -9,14 +9,13 @@ import argparse
 import json
 import math
 import os
-import statistics
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import encoder_timing  # noqa: E402
 from torch_gpt2 import load_safetensors, peak_rss_mb  # noqa: E402
 
 
@@ -68,16 +67,8 @@ class Bert:
 
 
 def bench_ids(B, T, vocab):
-    """The ids seam_bench's encoder mode uses: [CLS] ... [SEP], every row full length."""
-    rows = []
-    for b in range(B):
-        row = []
-        for t in range(T):
-            i = (1000 + 997 * (t + b)) % vocab
-            i = i + 1000 if i < 1000 else i
-            row.append(101 if t == 0 else 102 if t == T - 1 else i)
-        rows.append(row)
-    ids = torch.tensor(rows, dtype=torch.long)
+    """The ids seam_bench's encoder mode uses, as tensors."""
+    ids = torch.tensor(encoder_timing.bench_ids(B, T, vocab), dtype=torch.long)
     return ids, torch.ones_like(ids)
 
 
@@ -89,24 +80,13 @@ def main():
     torch.set_num_threads(a.threads)
     torch.set_num_interop_threads(1)
     m = Bert(a.model)
-    out = {}
+
+    def make_run(B, T):
+        ids, mask = bench_ids(B, T, m.vocab)
+        return lambda: m.embed(ids, mask)
+
     with torch.inference_mode():
-        for B in (1, 32):
-            for T in (12, 128):
-                ids, mask = bench_ids(B, T, m.vocab)
-                ts, reps, r = [], 0, -1
-                while r < reps:
-                    t0 = time.perf_counter()
-                    m.embed(ids, mask)
-                    dt = time.perf_counter() - t0
-                    if r < 0:  # the warm-up sizes the run to ~2 s, 3..64 repetitions (as seam_bench)
-                        reps = min(64, max(3, int(2.0 / max(dt, 1e-6))))
-                    else:
-                        ts.append(dt)
-                    r += 1
-                key = f"b{B}_{'short' if T == 12 else 'long'}"
-                out[key] = B / statistics.median(ts)
-                print(f"  torch encoder B={B} T={T}: {out[key]:.1f} sentences/s", file=sys.stderr)
+        out = encoder_timing.sentences_per_s(make_run, "torch")
     print(json.dumps({"engine": "torch", "version": torch.__version__, "threads": a.threads,
                       "weight_bytes": m.weight_bytes, "sentences_s": out, "peak_rss_mb": peak_rss_mb()}, indent=2))
 
