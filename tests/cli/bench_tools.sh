@@ -58,4 +58,17 @@ grep -q "^| int16 dot + add | 40.0 GMAC/s |" "$T/report.md"
 # 2 × 300 tok/s × 86.4 M multiply-adds per token = 52 GMAC/s, 130% of 40
 grep -q "seam wasm q8 ≥ 2× transformers.js q8 | 1 | prefill | 0.83× | MISS (needs 130% of the SIMD128 peak)" "$T/report.md"
 python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["browser"]["targets"]' "$T/report.json"
+
+# encoder_pairs.sh's report: medians of per-round ratios, a PASS and a MISS.
+P=$T/pairs
+mkdir -p "$P"
+for r in 1 2 3; do
+    echo '{"isa": "amx", "precision": "high", "sentences_s": {"b1_short": '$((400 + r))', "b1_long": 80, "b32_short": 900, "b32_long": 60}}' >"$P/seam-high-t1-r$r.json"
+    echo '{"isa": "avx512", "precision": "highest", "sentences_s": {"b1_short": 300, "b1_long": 40, "b32_short": 450, "b32_long": 40}}' >"$P/seam-highest-t1-r$r.json"
+    echo '{"sentences_s": {"b1_short": 300, "b1_long": 40, "b32_short": 450, "b32_long": '$((35 + r))'}}' >"$P/ort-t1-r$r.json"
+done
+python3 bench/report_pairs.py "$P" "$T/pairs-out" >/dev/null
+grep -q "^| batch 1 × 12 tokens | 402.0 | 300.0 | 300.0 | 1.34× (1.34, 1.34, 1.34) | 1.00× | ≥ 2.0× | MISS |" "$T/pairs-out.md"
+grep -q "^| batch 32 × 128 tokens | 60.0 | 37.0 | 40.0 | 1.62× .* | PASS |" "$T/pairs-out.md"
+python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["threads"]["1"]["b32_short"]["pass"]' "$T/pairs-out.json"
 echo "bench tools: ok"
