@@ -24,7 +24,7 @@ struct bert_ctx {
     float *att;    /* [R, C] attention output before its projection */
     float *tmp;    /* [R, C] sublayer output before residual + norm */
     float *mid;    /* [R, I] */
-    float *scores; /* [threads][bert_scores_per_thread(max_seq)] attention scratch */
+    float *scores; /* [threads][bert_scores_per_thread(k, max_seq, D)] attention scratch */
     float *cls;    /* [max_batch, 2C] pooler input and output */
     float *emb;    /* [threads][2C] position and token type rows */
     unsigned char *padded; /* [max_batch] of the batch being run: sequence has masked positions */
