@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Paired encoder rounds: seam at matmul precision high, ONNX Runtime, seam at highest, one
-# after another, ROUNDS times per thread count, so that machines whose speed drifts from
+# after another, for each thread count, ROUNDS times, so that machines whose speed drifts from
 # process to process (cloud VMs, the device machine) still give comparable ratios: the
 # report (bench/report_pairs.py) takes each engine's median over the rounds and the
 # median of the per-round ratios.
@@ -23,8 +23,9 @@ if [ -n "${PAIRS_KEEP:-}" ]; then RAW=$PAIRS_KEEP; mkdir -p "$RAW"
 else RAW=$(mktemp -d); trap 'rm -rf "$RAW"' EXIT; fi
 if python3 -c 'import onnxruntime' 2>/dev/null; then ORT=(python3 "$HERE/peers/ort_bert.py" "$ONNX" "$MODEL/config.json")
 else ORT=(node "$HERE/peers/ort_gpt2.mjs" bert "$ONNX" "$MODEL/config.json"); fi
-for t in $THREADS; do
-    for r in $(seq 1 "$ROUNDS"); do
+# Rounds outside thread counts: a run cut short still holds whole rounds of every count.
+for r in $(seq 1 "$ROUNDS"); do
+    for t in $THREADS; do
         echo "[pairs] threads $t, round $r" >&2
         "$BENCH" encoder -m "$MODEL" -t "$t" --precision high --ids-only 1 >"$RAW/seam-high-t$t-r$r.json"
         "${ORT[@]}" -t "$t" >"$RAW/ort-t$t-r$r.json"
