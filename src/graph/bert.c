@@ -24,7 +24,7 @@ struct bert_ctx {
     float *att;    /* [R, C] attention output before its projection */
     float *tmp;    /* [R, C] sublayer output before residual + norm */
     float *mid;    /* [R, I] */
-    float *scores; /* [threads][bert_scores_per_thread(k, max_seq, D)] attention scratch */
+    float *scores; /* [threads][bert_scores_per_thread(max_seq)] attention scratch */
     float *cls;    /* [max_batch, 2C] pooler input and output */
     float *emb;    /* [threads][2C] position and token type rows */
     unsigned char *padded; /* [max_batch] of the batch being run: sequence has masked positions */
@@ -41,10 +41,8 @@ static const seam_mat *layer_linear(const bert_layer *L, int i) {
     return w[i];
 }
 
-/* Scratch floats one thread's attention needs: seam_attend_tile's scores, or the tiles
- * and scores of whole-sequence attention (k->attend_seq). */
-static size_t bert_scores_per_thread(const seam_kernels *k, int max_seq, int D) {
-    if (k->attend_seq) return seam_attend_seq_floats(max_seq, D);
+/* Scratch floats one thread's attention tiles need (seam_attend_tile's scores). */
+static size_t bert_scores_per_thread(int max_seq) {
     return (size_t)SEAM_ATTEND_ROWS * (size_t)(max_seq + SEAM_ATTEND_ROWS);
 }
 
@@ -92,7 +90,7 @@ seam_status bert_ctx_new(const bert_model *m, int max_batch, int max_seq, int n_
     c->att = alloc_floats(R * C);
     c->tmp = alloc_floats(R * C);
     c->mid = alloc_floats(R * (size_t)cf->intermediate);
-    c->scores = alloc_floats((size_t)n_threads * bert_scores_per_thread(c->k, max_seq, cf->hidden / cf->n_head));
+    c->scores = alloc_floats((size_t)n_threads * bert_scores_per_thread(max_seq));
     c->cls = alloc_floats((size_t)max_batch * C * 2);
     c->emb = alloc_floats(2 * C * (size_t)n_threads);
     c->padded = calloc((size_t)max_batch, 1);
@@ -204,7 +202,7 @@ static void attn_worker(void *arg, int ith, int nth) {
     a.n = T;
     a.D = D;
     a.scale = j->scale;
-    a.scores = c->scores + (size_t)ith * bert_scores_per_thread(c->k, c->max_seq, D);
+    a.scores = c->scores + (size_t)ith * bert_scores_per_thread(c->max_seq);
     seam_pool_chunk(j->B * H * tiles, 1, ith, nth, &lo, &hi);
     for (int u = lo; u < hi; u++) {
         int b = u / (H * tiles), h = (u / tiles) % H, t0 = (u % tiles) * SEAM_ATTEND_ROWS;
@@ -239,25 +237,6 @@ static void embed_worker(void *arg, int ith, int nth) {
         j->c->k->row_to_f32(&m->pos, r % j->T, tmp);
         j->c->k->row_to_f32(&m->type, 0, tmp + C);
         for (int i = 0; i < C; i++) h[i] += tmp[i] + tmp[C + i];
-    }
-}
-
-/* Attention as two matrix products per (sequence, head, block of SEAM_ATTEND_SEQ_ROWS
- * query rows), K and V read in rows as their projections wrote them (k->attend_seq). */
-static void attn_seq_worker(void *arg, int ith, int nth) {
-    const attn_job *j = arg;
-    bert_ctx *c = j->c;
-    int C = c->m->cfg.hidden, H = c->m->cfg.n_head, D = C / H, T = j->T, lo, hi;
-    int blocks = (T + SEAM_ATTEND_SEQ_ROWS - 1) / SEAM_ATTEND_SEQ_ROWS;
-    float *scratch = c->scores + (size_t)ith * bert_scores_per_thread(c->k, c->max_seq, D);
-    seam_pool_chunk(j->B * H * blocks, 1, ith, nth, &lo, &hi);
-    for (int u = lo; u < hi; u++) {
-        int b = u / (H * blocks), h = (u / blocks) % H, r0 = (u % blocks) * SEAM_ATTEND_SEQ_ROWS;
-        size_t row0 = (size_t)b * T, col = (size_t)h * D;
-        seam_attend_seq a = {c->q + row0 * C + col, c->kk + row0 * C + col, c->v + row0 * C + col, (size_t)C, T, D, r0,
-                             T - r0 < SEAM_ATTEND_SEQ_ROWS ? T : r0 + SEAM_ATTEND_SEQ_ROWS, j->scale,
-                             j->padded[b] ? j->mask + row0 : NULL, c->att + (row0 + (size_t)r0) * C + col, (size_t)C, scratch};
-        c->k->attend_seq(&a);
     }
 }
 
@@ -297,11 +276,8 @@ seam_status bert_forward(bert_ctx *c, const int32_t *ids, const int32_t *mask, i
         bert_linear(c, l, LIN_Q, c->h, R, L->q_b, c->q);
         bert_linear(c, l, LIN_K, c->h, R, L->k_b, c->kk);
         bert_linear(c, l, LIN_V, c->h, R, L->v_b, c->v);
-        if (k->attend_seq) seam_pool_run(c->pool, attn_seq_worker, &aj);
-        else {
-            seam_pool_run(c->pool, transpose_worker, &aj);
-            seam_pool_run(c->pool, attn_worker, &aj);
-        }
+        seam_pool_run(c->pool, transpose_worker, &aj);
+        seam_pool_run(c->pool, attn_worker, &aj);
         bert_linear(c, l, LIN_AO, c->att, R, L->ao_b, c->tmp);
         add_norm(c, c->tmp, L->ln1_w, L->ln1_b, R);
         bert_linear(c, l, LIN_IN, c->h, R, L->in_b, c->mid);

@@ -33,7 +33,6 @@
 #ifndef SEAM_GEMM_AMX_H
 #define SEAM_GEMM_AMX_H
 
-#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -76,18 +75,19 @@ static inline void amx_split_scalar(const float *src, int n, uint16_t *hi, uint1
     }
 }
 
-static inline float amx_get(const void *src, seam_dtype dt, size_t i) {
-    if (dt == SEAM_DTYPE_F32) return ((const float *)src)[i];
-    if (dt == SEAM_DTYPE_F16) return seam_f16_to_f32(((const uint16_t *)src)[i]);
-    return seam_bf16_to_f32(((const uint16_t *)src)[i]);
+static inline float amx_mat_get(const seam_mat *W, int r, int c) {
+    size_t i = (size_t)r * (size_t)W->cols + (size_t)c;
+    if (W->dtype == SEAM_DTYPE_F32) return ((const float *)W->data)[i];
+    if (W->dtype == SEAM_DTYPE_F16) return seam_f16_to_f32(((const uint16_t *)W->data)[i]);
+    return seam_bf16_to_f32(((const uint16_t *)W->data)[i]);
 }
 
-/* A matrix W[N, K] whose element (n, k) is at src[n * ldn + k * ldk] as tiles: for column
- * tile j and input step s (32 inputs), W_hi's tile at ((j * S + s) * 2) * AMX_TILE and
- * W_lo's right after it, S = ceil(K / 32); zero past N and K. That is
- * ceil(N/16)*16 x ceil(K/32)*32 floats' worth of bytes (amx_packed_floats). */
-static inline void amx_pack(const void *src, seam_dtype dt, size_t ldn, size_t ldk, int N, int K, float *dst) {
-    int S = (K + AMX_KR - 1) / AMX_KR, NT = (N + AMX_NR - 1) / AMX_NR;
+/* W [N, K] (Linear layout, any dtype) as tiles: for column tile j and input step s (32
+ * inputs), W_hi's tile at ((j * S + s) * 2) * AMX_TILE and W_lo's right after it, S =
+ * ceil(K / 32); zero past N and K. That is ceil(N/16)*16 x ceil(K/32)*32 floats' worth of
+ * bytes (seam_packed_floats with pack_nr 16, pack_kr 32). */
+static inline void amx_pack_nk(const seam_mat *W, float *dst) {
+    int N = W->rows, K = W->cols, S = (K + AMX_KR - 1) / AMX_KR, NT = (N + AMX_NR - 1) / AMX_NR;
     uint16_t *out = (uint16_t *)dst;
     float v[AMX_KR];
     uint16_t hi[AMX_KR], lo[AMX_KR];
@@ -96,7 +96,7 @@ static inline void amx_pack(const void *src, seam_dtype dt, size_t ldn, size_t l
             uint16_t *th = out + ((size_t)j * S + (size_t)s) * 2 * AMX_TILE, *tl = th + AMX_TILE;
             for (int c = 0; c < AMX_NR; c++) {
                 int n = j * AMX_NR + c, k0 = s * AMX_KR, kn = K - k0 < AMX_KR ? K - k0 : AMX_KR;
-                for (int i = 0; i < kn && n < N; i++) v[i] = amx_get(src, dt, (size_t)n * ldn + (size_t)(k0 + i) * ldk);
+                for (int i = 0; i < kn && n < N; i++) v[i] = amx_mat_get(W, n, k0 + i);
                 amx_split_scalar(v, n < N ? kn : 0, hi, lo);
                 for (int i = 0; i < AMX_KR; i++) {
                     th[(i / 2) * 32 + c * 2 + (i & 1)] = hi[i];
@@ -104,15 +104,6 @@ static inline void amx_pack(const void *src, seam_dtype dt, size_t ldn, size_t l
                 }
             }
         }
-}
-
-static inline size_t amx_packed_floats(int N, int K) {
-    return (size_t)((N + AMX_NR - 1) / AMX_NR * AMX_NR) * (size_t)((K + AMX_KR - 1) / AMX_KR * AMX_KR);
-}
-
-/* A Linear weight [N, K] (any dtype), as the kernel table's pack_nk. */
-static inline void amx_pack_nk(const seam_mat *W, float *dst) {
-    amx_pack(W->data, W->dtype, (size_t)W->cols, 1, W->rows, W->cols, dst);
 }
 
 static inline void amx_prefetch_l1(const uint16_t *p, int n) {
@@ -162,8 +153,8 @@ static inline void amx_config_rows(amx_cfg *cfg, int m) {
 #define AMX_INIT(i)                                                                                        \
     if (nt > i) {                                                                                          \
         int nv_ = n1 - (ng + i * AMX_NR) < AMX_NR ? n1 - (ng + i * AMX_NR) : AMX_NR;                      \
-        float *yp_ = y + (size_t)(m0 + rt * AMX_MR) * ldy + (size_t)(ng + i * AMX_NR);                     \
-        if (s0 > 0) AMX_EDGE_IN(i, yp_, ldy, m, nv_, edge);                                                \
+        float *yp_ = y + (size_t)(m0 + rt * AMX_MR) * N + (size_t)(ng + i * AMX_NR);                       \
+        if (s0 > 0) AMX_EDGE_IN(i, yp_, (size_t)N, m, nv_, edge);                                          \
         else if (b) AMX_LOAD(i, bt + i * AMX_MR * AMX_NR, AMX_NR * sizeof(float));                                                       \
         else AMX_ZERO(i);                                                                                  \
     }
@@ -183,19 +174,18 @@ static inline void amx_config_rows(amx_cfg *cfg, int m) {
 #define AMX_FINISH(i)                                                                                      \
     if (nt > i) {                                                                                          \
         int nv_ = n1 - (ng + i * AMX_NR) < AMX_NR ? n1 - (ng + i * AMX_NR) : AMX_NR;                      \
-        float *yp_ = y + (size_t)(m0 + rt * AMX_MR) * ldy + (size_t)(ng + i * AMX_NR);                     \
-        AMX_EDGE_OUT(i, yp_, ldy, m, nv_, edge);                                                           \
+        float *yp_ = y + (size_t)(m0 + rt * AMX_MR) * N + (size_t)(ng + i * AMX_NR);                       \
+        AMX_EDGE_OUT(i, yp_, (size_t)N, m, nv_, edge);                                                     \
     }
 
-/* y[T, n0:n1] (row stride ldy) from x[T, K] (row stride ldx) and amx_pack's tiles of a
- * W [N, K]; n0 a multiple of 16.
+/* y[T, n0:n1] (row stride N) from x[T, K] and amx_pack_nk's tiles; n0 a multiple of 16.
  *
  * Rows go in blocks of up to 8 row tiles and inputs in chunks of 8 tile products: each
  * block's x is split into hi/lo tiles once per chunk (128 KiB, on the stack as in
  * gemm_run), then every group of 4 column tiles runs over the block's row tiles, so a
  * group's W chunk (64 KiB) is read from memory once per block and from L2 after that. */
-static inline void amx_gemm(const float *x, size_t ldx, int T, const float *packed, int K, const float *b, float *y,
-                            size_t ldy, int n0, int n1) {
+static inline void amx_gemm(const float *x, int T, const float *packed, int K, int N, const float *b, float *y, int n0,
+                            int n1) {
     if (T <= 0 || n0 >= n1) return;
     uint16_t xs[AMX_BLOCK_TILES * AMX_KC_STEPS * 2 * AMX_TILE] __attribute__((aligned(64)));
     float edge[AMX_MR * AMX_NR] __attribute__((aligned(64)));
@@ -218,7 +208,7 @@ static inline void amx_gemm(const float *x, size_t ldx, int T, const float *pack
                     uint16_t *th = xs + ((size_t)rt * AMX_KC_STEPS + (size_t)s) * 2 * AMX_TILE;
                     int k0 = (s0 + s) * AMX_KR, kn = K - k0 < AMX_KR ? K - k0 : AMX_KR;
                     for (int r = 0; r < m; r++)
-                        amx_split(x + (size_t)(m0 + rt * AMX_MR + r) * ldx + (size_t)k0, kn, th + r * AMX_KR,
+                        amx_split(x + (size_t)(m0 + rt * AMX_MR + r) * K + (size_t)k0, kn, th + r * AMX_KR,
                                   th + AMX_TILE + r * AMX_KR);
                 }
             }
@@ -266,77 +256,6 @@ static inline void amx_gemm(const float *x, size_t ldx, int T, const float *pack
         }
     }
     AMX_RELEASE();
-}
-
-/* ------------------------------------------------------------------ attention */
-
-/* K [n, D] in rows of stride ld as amx_pack's tiles of a W [n, D] (the keys are the columns
- * of S = Q K^T): each key's 32 components split at once, then spread over a tile's 16 pair
- * rows. */
-static inline void amx_pack_keys(const float *k, size_t ld, int n, int D, float *dst) {
-    int S = (D + AMX_KR - 1) / AMX_KR, NT = (n + AMX_NR - 1) / AMX_NR;
-    uint16_t *out = (uint16_t *)dst, hi[AMX_KR] __attribute__((aligned(64))), lo[AMX_KR] __attribute__((aligned(64)));
-    for (int j = 0; j < NT; j++)
-        for (int s = 0; s < S; s++) {
-            uint16_t *th = out + ((size_t)j * S + (size_t)s) * 2 * AMX_TILE, *tl = th + AMX_TILE;
-            int kn = D - s * AMX_KR < AMX_KR ? D - s * AMX_KR : AMX_KR;
-            for (int c = 0; c < AMX_NR; c++) {
-                int key = j * AMX_NR + c;
-                amx_split(k + (size_t)(key < n ? key : 0) * ld + (size_t)s * AMX_KR, key < n ? kn : 0, hi, lo);
-                for (int r = 0; r < AMX_KR / 2; r++) {
-                    memcpy(th + r * 32 + c * 2, hi + 2 * r, 4);
-                    memcpy(tl + r * 32 + c * 2, lo + 2 * r, 4);
-                }
-            }
-        }
-}
-
-/* V [n, D] in rows as the tiles of a W [D, n] (element (d, key) = V[key][d]: O = P V): two
- * keys' 16 components at a time, split together and interleaved by pairs. */
-static inline void amx_pack_values(const float *v, size_t ld, int n, int D, float *dst) {
-    int S = (n + AMX_KR - 1) / AMX_KR, NT = (D + AMX_NR - 1) / AMX_NR;
-    uint16_t *out = (uint16_t *)dst, hi[AMX_KR] __attribute__((aligned(64))), lo[AMX_KR] __attribute__((aligned(64)));
-    float two[AMX_KR] __attribute__((aligned(64)));
-    for (int j = 0; j < NT; j++)
-        for (int s = 0; s < S; s++) {
-            uint16_t *th = out + ((size_t)j * S + (size_t)s) * 2 * AMX_TILE, *tl = th + AMX_TILE;
-            for (int r = 0; r < AMX_KR / 2; r++) {
-                for (int e = 0; e < 2; e++) {
-                    int key = s * AMX_KR + 2 * r + e;
-                    for (int c = 0; c < AMX_NR; c++) {
-                        int d = j * AMX_NR + c;
-                        two[e * AMX_NR + c] = key < n && d < D ? v[(size_t)key * ld + (size_t)d] : 0.0f;
-                    }
-                }
-                amx_split(two, AMX_KR, hi, lo);
-                for (int c = 0; c < AMX_NR; c++) {
-                    th[r * 32 + 2 * c] = hi[c];
-                    th[r * 32 + 2 * c + 1] = hi[AMX_NR + c];
-                    tl[r * 32 + 2 * c] = lo[c];
-                    tl[r * 32 + 2 * c + 1] = lo[AMX_NR + c];
-                }
-            }
-        }
-}
-
-/* seam_attend_seq (kernels.h) as two tile products: S = scale Q K^T for the block's rows,
- * the mask and softmax per row (softmax: the table's), then O = P V. Both products keep
- * ~16 bits per operand as the Linear layers do; the softmax is f32. */
-static inline void amx_attend(const seam_attend_seq *a, void (*softmax)(float *x, int n)) {
-    int n = a->n, D = a->D, rows = a->r1 - a->r0;
-    float *kp = a->scratch, *vp = kp + amx_packed_floats(n, D), *sc = vp + amx_packed_floats(D, n);
-    amx_pack_keys(a->k, a->ld, n, D, kp);
-    amx_pack_values(a->v, a->ld, n, D, vp);
-    amx_gemm(a->q + (size_t)a->r0 * a->ld, a->ld, rows, kp, D, NULL, sc, (size_t)n, 0, n);
-    for (int r = 0; r < rows; r++) {
-        float *p = sc + (size_t)r * (size_t)n;
-        if (a->mask)
-            for (int i = 0; i < n; i++) p[i] = a->mask[i] ? p[i] * a->scale : -INFINITY;
-        else
-            for (int i = 0; i < n; i++) p[i] *= a->scale;
-        softmax(p, n);
-    }
-    amx_gemm(sc, (size_t)n, rows, vp, n, NULL, a->out, a->ldo, 0, D);
 }
 
 #endif

@@ -36,30 +36,6 @@ typedef struct {
     size_t ldv;
 } seam_attend_tile;
 
-/* Attention of one head over a whole sequence, for tables that compute it as two matrix
- * products (attend_seq): query rows [r0, r1) of a sequence of n positions against all n
- * keys (no causal mask), Q, K and V in rows (component d of position i at q[i * ld + d]),
- * mask NULL or n entries (0 leaves a key out; at least one must stay). out row i (from r0)
- * at out + i * ldo. scratch: seam_attend_seq_floats(n, D) floats of the caller's. */
-#define SEAM_ATTEND_SEQ_ROWS 64
-typedef struct {
-    const float *q, *k, *v;
-    size_t ld;
-    int n, D, r0, r1;
-    float scale;
-    const int32_t *mask;
-    float *out;
-    size_t ldo;
-    float *scratch;
-} seam_attend_seq;
-
-/* K and V in tiles (16 x 32 padded) plus the scores of SEAM_ATTEND_SEQ_ROWS rows. */
-static inline size_t seam_attend_seq_floats(int n, int D) {
-    size_t n16 = (size_t)(n + 15) / 16 * 16, n32 = (size_t)(n + 31) / 32 * 32;
-    size_t d16 = (size_t)(D + 15) / 16 * 16, d32 = (size_t)(D + 31) / 32 * 32;
-    return n16 * d32 + d16 * n32 + (size_t)SEAM_ATTEND_SEQ_ROWS * (size_t)n;
-}
-
 typedef struct {
     const char *name;
     /* y[T, n0:n1] = x[T, K] @ W[K, N][:, n0:n1] + b[n0:n1]  (Conv1D layout, W.rows = K).
@@ -109,9 +85,6 @@ typedef struct {
     /* Nonzero: matmul_packed works in tiles of this many rows by pack_nr columns, 4 column
      * tiles per pass (AMX), and threads share it by graph/ops.c's tile grid. */
     int packed_mr;
-    /* Whole-sequence attention of one head (seam_attend_seq), or NULL: encoders then use
-     * attend tiles on a transposed K. */
-    void (*attend_seq)(const seam_attend_seq *a);
 } seam_kernels;
 
 /* Floats of pack_nk's output for an [N, K] weight (0 for a table without packing). */

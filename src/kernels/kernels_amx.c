@@ -34,11 +34,7 @@ static inline void amx_split(const float *src, int n, uint16_t *hi, uint16_t *lo
 
 static void amx_matmul_packed(const float *x, int T, const float *packed, int K, int N, const float *b, float *y, int n0,
                               int n1) {
-    amx_gemm(x, (size_t)K, T, packed, K, b, y, (size_t)N, n0, n1);
-}
-
-static void amx_attend_seq(const seam_attend_seq *a) {
-    amx_attend(a, seam_kernels_avx512.softmax);
+    amx_gemm(x, T, packed, K, N, b, y, n0, n1);
 }
 
 static seam_kernels amx_table;
@@ -52,7 +48,6 @@ static void amx_init(void) {
     amx_table.packed_mr = AMX_MR;
     amx_table.pack_nk = amx_pack_nk;
     amx_table.matmul_packed = amx_matmul_packed;
-    amx_table.attend_seq = amx_attend_seq;
 }
 
 const seam_kernels *seam_kernels_amx_table(void) {
