@@ -76,13 +76,6 @@ static inline void amx_split_scalar(const float *src, int n, uint16_t *hi, uint1
     }
 }
 
-static inline float amx_mat_get(const seam_mat *W, int r, int c) {
-    size_t i = (size_t)r * (size_t)W->cols + (size_t)c;
-    if (W->dtype == SEAM_DTYPE_F32) return ((const float *)W->data)[i];
-    if (W->dtype == SEAM_DTYPE_F16) return seam_f16_to_f32(((const uint16_t *)W->data)[i]);
-    return seam_bf16_to_f32(((const uint16_t *)W->data)[i]);
-}
-
 /* W [N, K] (Linear layout, any dtype) as tiles: for column tile j and input step s (32
  * inputs), W_hi's tile at ((j * S + s) * 2) * AMX_TILE and W_lo's right after it, S =
  * ceil(K / 32); zero past N and K. That is ceil(N/16)*16 x ceil(K/32)*32 floats' worth of
@@ -97,7 +90,7 @@ static inline void amx_pack_nk(const seam_mat *W, float *dst) {
             uint16_t *th = out + ((size_t)j * S + (size_t)s) * 2 * AMX_TILE, *tl = th + AMX_TILE;
             for (int c = 0; c < AMX_NR; c++) {
                 int n = j * AMX_NR + c, k0 = s * AMX_KR, kn = K - k0 < AMX_KR ? K - k0 : AMX_KR;
-                for (int i = 0; i < kn && n < N; i++) v[i] = amx_mat_get(W, n, k0 + i);
+                for (int i = 0; i < kn && n < N; i++) v[i] = seam_elem_f32(W->data, (size_t)n * (size_t)K + (size_t)(k0 + i), W->dtype);
                 amx_split_scalar(v, n < N ? kn : 0, hi, lo);
                 for (int i = 0; i < AMX_KR; i++) {
                     th[(i / 2) * 32 + c * 2 + (i & 1)] = hi[i];

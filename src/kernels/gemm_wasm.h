@@ -17,7 +17,7 @@
  * ~20% slower with 6, which spills). ARM engines have 32 and could take more, but one tile
  * size keeps every engine spill-free.
  *
- * The including file provides ld4(base, i, dtype), ld1(base, i, dtype) and madd(acc, a, b).
+ * The including file provides ld4(base, i, dtype) and madd(acc, a, b).
  * The sum for every output is accumulated in the scalar reference's order (bias, then k
  * ascending), so results match it bit for bit. */
 #ifndef SEAM_KERNELS_GEMM_WASM_H
@@ -53,7 +53,7 @@ WAI void wg_pack_kn(const void *W, seam_dtype dt, size_t N, int k0, int kc, int 
             wasm_v128_store(p + 4, ld4(W, off + 4, dt));
         } else {
             int j = 0;
-            for (; j < nvalid; j++) p[j] = ld1(W, off + (size_t)j, dt);
+            for (; j < nvalid; j++) p[j] = seam_elem_f32(W, off + (size_t)j, dt);
             for (; j < WG_NR; j++) p[j] = 0.0f;
         }
     }
@@ -81,7 +81,7 @@ WAI void wg_pack_nk(const void *W, seam_dtype dt, size_t K, int k0, int kc, int 
         }
         for (; k < kc; k++) {
             float *p = pack + (size_t)k * WG_NR + j0;
-            for (int j = 0; j < 4; j++) p[j] = j < rows ? ld1(W, (size_t)(n + j0 + j) * K + (size_t)(k0 + k), dt) : 0.0f;
+            for (int j = 0; j < 4; j++) p[j] = j < rows ? seam_elem_f32(W, (size_t)(n + j0 + j) * K + (size_t)(k0 + k), dt) : 0.0f;
         }
     }
 }

@@ -35,12 +35,6 @@ GAI __m256 gemm_ld8(const void *base, size_t i, seam_dtype dt) {
     return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
 }
 
-GAI float gemm_ld1(const void *base, size_t i, seam_dtype dt) {
-    if (dt == SEAM_DTYPE_F32) return ((const float *)base)[i];
-    if (dt == SEAM_DTYPE_F16) return seam_f16_to_f32(((const uint16_t *)base)[i]);
-    return seam_bf16_to_f32(((const uint16_t *)base)[i]);
-}
-
 /* Conv1D layout: pack[k][j] = W[k0 + k][n + j] for j < nvalid, zero beyond (so the
  * micro-kernel never branches on the column tail). */
 GAI void gemm_pack_kn(const void *W, seam_dtype dt, size_t N, int k0, int kc, int n, int nvalid, float *pack) {
@@ -52,7 +46,7 @@ GAI void gemm_pack_kn(const void *W, seam_dtype dt, size_t N, int k0, int kc, in
         } else {
             int j = 0;
             for (; j + 8 <= nvalid; j += 8) _mm256_store_ps(p + j, gemm_ld8(W, off + (size_t)j, dt));
-            for (; j < nvalid; j++) p[j] = gemm_ld1(W, off + (size_t)j, dt);
+            for (; j < nvalid; j++) p[j] = seam_elem_f32(W, off + (size_t)j, dt);
             for (; j < GEMM_NR; j++) p[j] = 0.0f;
         }
     }
@@ -96,7 +90,7 @@ GAI void gemm_pack_nk(const void *W, seam_dtype dt, size_t K, int k0, int kc, in
         for (; k < kc; k++) {
             float *p = pack + (size_t)k * GEMM_NR + j0;
             for (int j = 0; j < 8; j++)
-                p[j] = j < rows ? gemm_ld1(W, (size_t)(n + j0 + j) * K + (size_t)(k0 + k), dt) : 0.0f;
+                p[j] = j < rows ? seam_elem_f32(W, (size_t)(n + j0 + j) * K + (size_t)(k0 + k), dt) : 0.0f;
         }
     }
 }

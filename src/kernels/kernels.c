@@ -13,17 +13,9 @@
 #include <unistd.h>
 #endif
 
-static inline float load_elem(const seam_mat *W, size_t i) {
-    switch (W->dtype) {
-    case SEAM_DTYPE_F32: return ((const float *)W->data)[i];
-    case SEAM_DTYPE_F16: return seam_f16_to_f32(((const uint16_t *)W->data)[i]);
-    default: return seam_bf16_to_f32(((const uint16_t *)W->data)[i]);
-    }
-}
-
 static void scalar_row_to_f32(const seam_mat *W, int r, float *out) {
     size_t base = (size_t)r * (size_t)W->cols;
-    for (int c = 0; c < W->cols; c++) out[c] = load_elem(W, base + (size_t)c);
+    for (int c = 0; c < W->cols; c++) out[c] = seam_elem_f32(W->data, base + (size_t)c, W->dtype);
 }
 
 static void scalar_matmul_kn(const float *x, int T, const seam_mat *W, const float *b, float *y, int n0, int n1) {
@@ -35,7 +27,7 @@ static void scalar_matmul_kn(const float *x, int T, const seam_mat *W, const flo
         for (int k = 0; k < K; k++) {
             float xv = xr[k];
             size_t base = (size_t)k * N;
-            for (int n = n0; n < n1; n++) yr[n] += xv * load_elem(W, base + (size_t)n);
+            for (int n = n0; n < n1; n++) yr[n] += xv * seam_elem_f32(W->data, base + (size_t)n, W->dtype);
         }
     }
 }
@@ -47,7 +39,7 @@ static void scalar_matmul_nk(const float *x, int T, const seam_mat *W, float *y,
         for (int n = n0; n < n1; n++) {
             size_t base = (size_t)n * K;
             float acc = 0.0f;
-            for (int k = 0; k < K; k++) acc += xr[k] * load_elem(W, base + (size_t)k);
+            for (int k = 0; k < K; k++) acc += xr[k] * seam_elem_f32(W->data, base + (size_t)k, W->dtype);
             y[(size_t)t * N + n] = acc;
         }
     }

@@ -10,6 +10,14 @@
 
 #include "model/model.h"
 
+/* Element i of a weight array in its stored dtype (f32, f16 or bf16), as f32: the scalar
+ * tails and packers of every table read single elements through this. */
+static inline float seam_elem_f32(const void *base, size_t i, seam_dtype dt) {
+    if (dt == SEAM_DTYPE_F32) return ((const float *)base)[i];
+    if (dt == SEAM_DTYPE_F16) return seam_f16_to_f32(((const uint16_t *)base)[i]);
+    return seam_bf16_to_f32(((const uint16_t *)base)[i]);
+}
+
 /* A tile of attention: R <= SEAM_ATTEND_ROWS query rows of one head against keys whose K
  * and V are stored transposed (component d of key i at kt[d * ld + i]; graph/ops.h says
  * why). Row r sees keys [0, n + r) when causal (the rows are consecutive positions), else

@@ -36,7 +36,6 @@ GEMM_TILE(1) GEMM_TILE(2) GEMM_TILE(3) GEMM_TILE(4) GEMM_TILE(5) GEMM_TILE(6)
 static const gemm_tile_fn gemm_tiles[GEMM_MR] = {gemm_tile_1, gemm_tile_2, gemm_tile_3,
                                                  gemm_tile_4, gemm_tile_5, gemm_tile_6};
 #define ld8 gemm_ld8
-#define ld1 gemm_ld1
 
 AI float hsum8(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -73,7 +72,7 @@ AI void kn_tail(const float *x, int K, int RB, const void *W, size_t N, seam_dty
     for (int r = 0; r < RB; r++)
         for (int n = n0; n < n1; n++) {
             float acc = b ? b[n] : 0.0f;
-            for (int k = 0; k < K; k++) acc += x[(size_t)r * K + k] * ld1(W, (size_t)k * N + (size_t)n, dt);
+            for (int k = 0; k < K; k++) acc += x[(size_t)r * K + k] * seam_elem_f32(W, (size_t)k * N + (size_t)n, dt);
             y[(size_t)r * N + n] = acc;
         }
 }
@@ -140,10 +139,10 @@ AI void nk_dtype(const float *x, int T, const seam_mat *Wm, float *y, int n0, in
             }
             float s0 = hsum8(a0), s1 = hsum8(a1), s2 = hsum8(a2), s3 = hsum8(a3);
             for (; k < K; k++) {
-                s0 += xr[k] * ld1(W, r0 + k, dt);
-                s1 += xr[k] * ld1(W, r1 + k, dt);
-                s2 += xr[k] * ld1(W, r2 + k, dt);
-                s3 += xr[k] * ld1(W, r3 + k, dt);
+                s0 += xr[k] * seam_elem_f32(W, r0 + k, dt);
+                s1 += xr[k] * seam_elem_f32(W, r1 + k, dt);
+                s2 += xr[k] * seam_elem_f32(W, r2 + k, dt);
+                s3 += xr[k] * seam_elem_f32(W, r3 + k, dt);
             }
             yr[n] = s0; yr[n + 1] = s1; yr[n + 2] = s2; yr[n + 3] = s3;
         }
@@ -153,7 +152,7 @@ AI void nk_dtype(const float *x, int T, const seam_mat *Wm, float *y, int n0, in
             int k = 0;
             for (; k + 8 <= K; k += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(xr + k), ld8(W, r0 + k, dt), a0);
             float s0 = hsum8(a0);
-            for (; k < K; k++) s0 += xr[k] * ld1(W, r0 + k, dt);
+            for (; k < K; k++) s0 += xr[k] * seam_elem_f32(W, r0 + k, dt);
             yr[n] = s0;
         }
     }
@@ -198,7 +197,7 @@ static void avx2_row_to_f32(const seam_mat *W, int r, float *out) {
     size_t base = (size_t)r * (size_t)W->cols;
     int c = 0;
     for (; c + 8 <= W->cols; c += 8) _mm256_storeu_ps(out + c, ld8(W->data, base + c, W->dtype));
-    for (; c < W->cols; c++) out[c] = ld1(W->data, base + c, W->dtype);
+    for (; c < W->cols; c++) out[c] = seam_elem_f32(W->data, base + c, W->dtype);
 }
 
 AI __m256 exp8(__m256 x) {

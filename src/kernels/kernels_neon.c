@@ -15,12 +15,6 @@ AI float32x4_t ld4(const void *base, size_t i, seam_dtype dt) {
     return vreinterpretq_f32_u32(vshll_n_u16(h, 16));
 }
 
-AI float ld1(const void *base, size_t i, seam_dtype dt) {
-    if (dt == SEAM_DTYPE_F32) return ((const float *)base)[i];
-    if (dt == SEAM_DTYPE_F16) return seam_f16_to_f32(((const uint16_t *)base)[i]);
-    return seam_bf16_to_f32(((const uint16_t *)base)[i]);
-}
-
 AI void kn_tile16(const float *x, int K, int RB, const void *W, size_t N, seam_dtype dt, const float *b, float *y,
                   int n) {
     float32x4_t a[4][4];
@@ -55,7 +49,7 @@ AI void kn_rows(const float *x, int K, int RB, const void *W, size_t N, seam_dty
     for (int r = 0; r < RB; r++)
         for (int c = n; c < n1; c++) {
             float acc = b ? b[c] : 0.0f;
-            for (int k = 0; k < K; k++) acc += x[(size_t)r * K + k] * ld1(W, (size_t)k * N + (size_t)c, dt);
+            for (int k = 0; k < K; k++) acc += x[(size_t)r * K + k] * seam_elem_f32(W, (size_t)k * N + (size_t)c, dt);
             y[(size_t)r * N + c] = acc;
         }
 }
@@ -87,7 +81,7 @@ AI float dot_dtype(const float *x, const void *W, size_t r0, int K, seam_dtype d
         a1 = vfmaq_f32(a1, vld1q_f32(x + k + 4), ld4(W, r0 + k + 4, dt));
     }
     float s = vaddvq_f32(vaddq_f32(a0, a1));
-    for (; k < K; k++) s += x[k] * ld1(W, r0 + k, dt);
+    for (; k < K; k++) s += x[k] * seam_elem_f32(W, r0 + k, dt);
     return s;
 }
 
@@ -134,7 +128,7 @@ static void neon_row_to_f32(const seam_mat *W, int r, float *out) {
     size_t base = (size_t)r * (size_t)W->cols;
     int c = 0;
     for (; c + 4 <= W->cols; c += 4) vst1q_f32(out + c, ld4(W->data, base + c, W->dtype));
-    for (; c < W->cols; c++) out[c] = ld1(W->data, base + c, W->dtype);
+    for (; c < W->cols; c++) out[c] = seam_elem_f32(W->data, base + c, W->dtype);
 }
 
 const seam_kernels seam_kernels_neon = {

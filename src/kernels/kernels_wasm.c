@@ -21,12 +21,6 @@ AI v128_t ld4(const void *base, size_t i, seam_dtype dt) {
     return wasm_i32x4_shl(h, 16);
 }
 
-AI float ld1(const void *base, size_t i, seam_dtype dt) {
-    if (dt == SEAM_DTYPE_F32) return ((const float *)base)[i];
-    if (dt == SEAM_DTYPE_F16) return seam_f16_to_f32(((const uint16_t *)base)[i]);
-    return seam_bf16_to_f32(((const uint16_t *)base)[i]);
-}
-
 AI float hsum4(v128_t v) {
     v128_t s = wasm_f32x4_add(v, wasm_i32x4_shuffle(v, v, 2, 3, 0, 1));
     s = wasm_f32x4_add(s, wasm_i32x4_shuffle(s, s, 1, 0, 3, 2));
@@ -75,7 +69,7 @@ AI void kn_stream(const float *x, int T, const seam_mat *Wm, const float *b, flo
             v128_t xk = wasm_f32x4_splat(xr[k]);
             int n = n0;
             for (; n + 4 <= n1; n += 4) wasm_v128_store(yr + n, madd(wasm_v128_load(yr + n), xk, ld4(W, r0 + n, dt)));
-            for (; n < n1; n++) yr[n] += xr[k] * ld1(W, r0 + n, dt);
+            for (; n < n1; n++) yr[n] += xr[k] * seam_elem_f32(W, r0 + n, dt);
         }
     }
 }
@@ -118,7 +112,7 @@ AI void nk_dtype(const float *x, int T, const seam_mat *Wm, float *y, int n0, in
             }
             for (; k + 4 <= K; k += 4) a0 = madd(a0, wasm_v128_load(xr + k), ld4(W, r0 + k, dt));
             float s0 = hsum4(wasm_f32x4_add(wasm_f32x4_add(a0, a1), wasm_f32x4_add(a2, a3)));
-            for (; k < K; k++) s0 += xr[k] * ld1(W, r0 + k, dt);
+            for (; k < K; k++) s0 += xr[k] * seam_elem_f32(W, r0 + k, dt);
             yr[n] = s0;
         }
     }
@@ -164,7 +158,7 @@ static void wasm_row_to_f32(const seam_mat *W, int r, float *out) {
     size_t base = (size_t)r * (size_t)W->cols;
     int c = 0;
     for (; c + 4 <= W->cols; c += 4) wasm_v128_store(out + c, ld4(W->data, base + (size_t)c, W->dtype));
-    for (; c < W->cols; c++) out[c] = ld1(W->data, base + (size_t)c, W->dtype);
+    for (; c < W->cols; c++) out[c] = seam_elem_f32(W->data, base + (size_t)c, W->dtype);
 }
 
 /* vmath.h's exp without FMA or scalef: the reduction's n * ln2_hi is exact (ln2_hi has 9
