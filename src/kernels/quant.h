@@ -36,6 +36,9 @@ typedef struct {
      * W is quantised [N, K] (q8 resp. q4) with K = x->K; y rows have stride N = W->rows. */
     void (*matmul_q8)(const seam_qx *x, int T, const seam_qmat *W, const float *b, float *y, int n0, int n1);
     void (*matmul_q4)(const seam_qx *x, int T, const seam_qmat *W, const float *b, float *y, int n0, int n1);
+    /* Non-zero: matmul_q8 runs faster when W->scale_f32 is there (models loaded while this
+     * is the best table get it); without it the results are the same. */
+    int f32_scales;
 } seam_qkernels;
 
 extern const seam_qkernels seam_qkernels_scalar;

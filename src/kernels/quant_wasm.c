@@ -198,6 +198,52 @@ WAI void rows_stream(const seam_qx *x, const seam_qmat *W, const float *bias, fl
     }
 }
 
+/* rows_stream for q8 weights whose scales the model also holds as f32 (W->scale_f32): the
+ * f16 conversion, a dozen SIMD128 instructions per four scales with no F16C to map to, was a
+ * large part of the instructions per block, and summing four blocks before scaling them
+ * (hsum4x4) kept more vectors live than V8's 16 registers, so it spilled. Here each block's
+ * four int32 partial sums are scaled on their own into two accumulators. GPT-2-small's q8
+ * decode, paired runs on a 2-core VM: node 85-86 -> 97-104 tok/s, Chromium 1 thread 54-83 ->
+ * 101-116, 2 threads 102-135 -> 154-193. Kept out of line: inlined into rows_stream, V8
+ * allocated its registers worse and the gain was lost. Each block's term is (dw·dx)·Σ split over four lanes, so the result differs from
+ * the scalar reference by f32 reassociation only. */
+__attribute__((noinline)) static void q8_rows_f32_scales(const seam_qx *x, const seam_qmat *W, const float *bias, float *y,
+                                                         int n0, int n1) {
+    int K = W->cols, nb = K / SEAM_QBLOCK;
+    v128_t xw[ROW_CHUNK / 8]; /* int16: four vectors per block */
+    for (int k0 = 0; k0 < K; k0 += ROW_CHUNK) {
+        int kc = K - k0 < ROW_CHUNK ? K - k0 : ROW_CHUNK, b0 = k0 / SEAM_QBLOCK, nbc = kc / SEAM_QBLOCK;
+        for (int b = 0; b < nbc; b++) q8_widen(x->q + k0 + b * SEAM_QBLOCK, xw + 4 * b);
+        const float *xd = x->d + b0;
+        for (int n = n0; n < n1; n++) {
+            const int8_t *w = (const int8_t *)W->data + (size_t)n * K + k0;
+            const float *ws = W->scale_f32 + (size_t)n * nb + b0;
+            v128_t acc0 = wasm_f32x4_splat(0.0f), acc1 = acc0;
+            int b = 0;
+            for (; b + 4 <= nbc; b += 4) {
+                v128_t d = wasm_f32x4_mul(wasm_v128_load(ws + b), wasm_v128_load(xd + b));
+                const int8_t *wb = w + (size_t)b * SEAM_QBLOCK;
+                const v128_t *xe = xw + 4 * b;
+                acc0 = wasm_f32x4_add(acc0, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(q8_dot(wb, xe)),
+                                                           wasm_i32x4_shuffle(d, d, 0, 0, 0, 0)));
+                acc1 = wasm_f32x4_add(acc1, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(q8_dot(wb + SEAM_QBLOCK, xe + 4)),
+                                                           wasm_i32x4_shuffle(d, d, 1, 1, 1, 1)));
+                acc0 = wasm_f32x4_add(acc0, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(q8_dot(wb + 2 * SEAM_QBLOCK, xe + 8)),
+                                                           wasm_i32x4_shuffle(d, d, 2, 2, 2, 2)));
+                acc1 = wasm_f32x4_add(acc1, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(q8_dot(wb + 3 * SEAM_QBLOCK, xe + 12)),
+                                                           wasm_i32x4_shuffle(d, d, 3, 3, 3, 3)));
+            }
+            for (; b < nbc; b++)
+                acc0 = wasm_f32x4_add(acc0, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(q8_dot(w + (size_t)b * SEAM_QBLOCK, xw + 4 * b)),
+                                                           wasm_f32x4_splat(ws[b] * xd[b])));
+            float lanes[4];
+            wasm_v128_store(lanes, wasm_f32x4_add(acc0, acc1));
+            float r = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+            y[n] = k0 ? y[n] + r : r + (bias ? bias[n] : 0.0f);
+        }
+    }
+}
+
 /* Columns off .. off + 3 of one output row's tile, those past R as 0. */
 WAI v128_t load_cols(const float *y, int off, int R) {
     if (off + 4 <= R) return wasm_v128_load(y + off);
@@ -329,7 +375,9 @@ DEFINE_MATMUL(wasm_matmul_q8_tiles, int8_t, q8_widen, SEAM_QBLOCK, 0)
 DEFINE_MATMUL(wasm_matmul_q4_tiles, uint8_t, q4_widen, SEAM_QBLOCK / 2, 1)
 
 static void wasm_matmul_q8(const seam_qx *x, int T, const seam_qmat *W, const float *bias, float *y, int n0, int n1) {
-    if (T == 1)
+    if (T == 1 && W->scale_f32)
+        q8_rows_f32_scales(x, W, bias, y, n0, n1);
+    else if (T == 1)
         rows_stream(x, W, bias, y, n0, n1, 0);
     else
         wasm_matmul_q8_tiles(x, T, W, bias, y, n0, n1);
@@ -342,5 +390,5 @@ static void wasm_matmul_q4(const seam_qx *x, int T, const seam_qmat *W, const fl
         wasm_matmul_q4_tiles(x, T, W, bias, y, n0, n1);
 }
 
-const seam_qkernels seam_qkernels_wasm = {"wasm", wasm_quantize_x, wasm_matmul_q8, wasm_matmul_q4};
+const seam_qkernels seam_qkernels_wasm = {"wasm", wasm_quantize_x, wasm_matmul_q8, wasm_matmul_q4, 1};
 #endif

@@ -28,6 +28,9 @@ typedef struct {
     const uint16_t *scale;
     const uint16_t *min;
     int rows, cols;
+    /* q8 only, or NULL: the scales again as f32, made at load where the quantised kernels
+     * ask for them (seam_qkernels.f32_scales) */
+    const float *scale_f32;
 } seam_qmat;
 
 /* Each weight matrix is a seam_mat plus a seam_qmat: when the file stores it quantised,

@@ -221,6 +221,8 @@ TEST(test_quant_kernels_match_scalar) {
                     seam_qkernels_scalar.quantize_x(x + (size_t)t * K, K, qx.q + (size_t)t * K, qx.d + (size_t)t * nb,
                                                     qx.s + (size_t)t * nb);
                 float *y0 = malloc((size_t)Tmax * N * 4), *y1 = malloc((size_t)Tmax * N * 4), *yf = malloc((size_t)Tmax * N * 4);
+                float *scale_f32 = malloc((size_t)N * nb * 4);
+                for (int i = 0; i < N * nb; i++) scale_f32[i] = seam_f16_to_f32(W.scale[i]);
                 /* |terms| a kernel adds up for each output: Σ_k (|w| + |offset|)·|x|; f32
                  * reassociation error is relative to that, not to the (possibly cancelled) sum */
                 float *wd = malloc((size_t)N * K * 4), *mag = malloc((size_t)Tmax * N * 4);
@@ -280,11 +282,16 @@ TEST(test_quant_kernels_match_scalar) {
                                 }
                             checked++;
                         }
-                        for (int k = 0; k < ns; k++) {
+                        /* q8 also with the f32 copy of the scales that models loaded for
+                         * some tables hold (seam_qmat.scale_f32) */
+                        for (int kk = 0; kk < ns * (type == SEAM_QUANT_Q8 ? 2 : 1); kk++) {
+                            int k = kk % ns;
+                            seam_qmat Wk = W;
+                            if (kk >= ns) Wk.scale_f32 = scale_f32;
                             void (*fn)(const seam_qx *, int, const seam_qmat *, const float *, float *, int, int) =
                                 type == SEAM_QUANT_Q8 ? q_simd[k]->matmul_q8 : q_simd[k]->matmul_q4;
                             for (int i = 0; i < T * N; i++) y1[i] = -7.0f;
-                            fn(&qx, T, &W, b, y1, n0, n1);
+                            fn(&qx, T, &Wk, b, y1, n0, n1);
                             for (int t = 0; t < T; t++)
                                 for (int n = 0; n < N; n++) {
                                     float a = y0[t * N + n], c = y1[t * N + n];
@@ -293,8 +300,8 @@ TEST(test_quant_kernels_match_scalar) {
                                         continue;
                                     }
                                     CHECKF(fabs((double)a - c) <= 1e-6 * (mag[t * N + n] + fabs(a)) + 1e-30,
-                                           "%s type %d K %d N %d T %d [%d,%d]: %.9g vs scalar %.9g", q_simd[k]->name, type,
-                                           K, N, T, t, n, c, a);
+                                           "%s%s type %d K %d N %d T %d [%d,%d]: %.9g vs scalar %.9g", q_simd[k]->name,
+                                           kk >= ns ? " (f32 scales)" : "", type, K, N, T, t, n, c, a);
                                     /* the WebAssembly tiles add the same f32 terms in the same order */
                                     if (T > 1 && !strcmp(q_simd[k]->name, "wasm"))
                                         CHECKF(memcmp(&a, &c, sizeof a) == 0, "wasm tiles type %d K %d N %d T %d [%d,%d]: "
@@ -305,6 +312,7 @@ TEST(test_quant_kernels_match_scalar) {
                     }
                 }
                 free(x); free(bias); free(qx.q); free(qx.d); free(qx.s); free(y0); free(y1); free(yf); free(wd); free(mag); free(ebound);
+                free(scale_f32);
                 free_qmat(&W);
             }
     CHECK(ns == 0 || checked > 0);
