@@ -391,7 +391,7 @@ meta = {"host": e["HOST"], "cpu_time": meta_cpu, "date": e["DAY"], "cpu": cpu, "
         "loadavg_start": e["LOAD_START"], "loadavg_end": e["LOAD_END"],
         "elapsed": f"{int(e['ELAPSED']) // 60} min {int(e['ELAPSED']) % 60} s",
         "reps_note": f"prefill and time to first token: median of {e['REPS']} runs (T=512: {min(2, int(e['REPS']))}); "
-                     f"decode: median of {e['STEPS']} steps; encoder: runs sized to ~2 s, 3 to 64; per-layer ops: "
+                     f"decode: median of {e['STEPS']} steps; encoder: runs sized to ~2 s, 3 to 1000; per-layer ops: "
                      "median of 7 batches of ~50 ms",
         "corpus": {"file": e["CORPUS"], "bytes": os.path.getsize(e["CORPUS"]), "desc": e["CORPUS_DESC"]},
         "peers": dict(l.split("\t", 1) for l in lines("peers.txt")), "notes": lines("notes.txt"),

@@ -380,7 +380,12 @@ static int bench_ops(const opts *o) {
 /* ------------------------------------------------------------------ encoder: sentences/s */
 
 /* Repetitions that fit a ~2 s budget given one run of dt seconds, within [lo, hi]: short
- * inputs get many runs, a batch of 32 long ones on one slow core only a few. */
+ * inputs get many runs, a batch of 32 long ones on one slow core only a few. The cap used to
+ * be 64, which cut a batch of one 12-token sentence (~2 ms) to 0.13 s of timing: on the
+ * device machines, whose speed settles over a second or so, 1-thread batch 1 x 12 then read
+ * 290-330 sentences/s against ~480 over 2 s. The peers share the cap (encoder_timing.py,
+ * ort_gpt2.mjs). */
+#define ENCODER_MAX_REPS 1000
 static int budget_reps(double dt, int lo, int hi) {
     double n = 2.0 / (dt > 1e-6 ? dt : 1e-6);
     return n < lo ? lo : n > hi ? hi : (int)n;
@@ -415,7 +420,7 @@ static int bench_encoder(const opts *o) {
         for (int ti = 0; ti < 2; ti++) {
             int B = Bs[bi], T = Ts[ti];
             encoder_ids(ids, mask, B, T, in->vocab_size);
-            double ts[64];
+            double ts[ENCODER_MAX_REPS];
             int reps = 0;
             for (int r = -1; r < reps; r++) {
                 double t0 = now_s();
@@ -423,7 +428,7 @@ static int bench_encoder(const opts *o) {
                     seam_encoder_pool(in->pooling, in->normalize, hidden, mask, B, T, C, out, &err))
                     die("encoder forward", &err);
                 double dt = now_s() - t0;
-                if (r < 0) reps = budget_reps(dt, 3, 64); /* the warm-up sizes the run */
+                if (r < 0) reps = budget_reps(dt, 3, ENCODER_MAX_REPS); /* the warm-up sizes the run */
                 else ts[r] = dt;
             }
             sps[bi][ti] = B / median(ts, reps);
@@ -446,14 +451,14 @@ static int bench_encoder(const opts *o) {
             text_sps[bi][ti] = 0;
             if (o->ids_only) continue;
             for (int b = 0; b < B; b++) texts[b] = ti ? long_txt : short_txt;
-            double ts[64];
+            double ts[ENCODER_MAX_REPS];
             int reps = 0;
             for (int r = -1; r < reps; r++) {
                 double t0 = now_s();
                 if (seam_encoder_embed(e, texts, NULL, (size_t)B, out, SEAM_EMBED_DEFAULT, NULL, &err))
                     die("encoder embed", &err);
                 double dt = now_s() - t0;
-                if (r < 0) reps = budget_reps(dt, 2, 64);
+                if (r < 0) reps = budget_reps(dt, 2, ENCODER_MAX_REPS);
                 else ts[r] = dt;
             }
             text_sps[bi][ti] = B / median(ts, reps);

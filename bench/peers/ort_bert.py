@@ -3,7 +3,7 @@
 importable from Python but node is absent (the device machine; Debian 12 has no Python
 onnxruntime, so make bench uses ort_gpt2.mjs there). Same conventions as ort_gpt2.mjs's bert
 mode and seam_bench's encoder mode: [CLS] ids [SEP] of (1000 + 997 (t + b)) mod vocab, no
-padding, a warm-up run that sizes the repetitions to ~2 s (3 to 64), the median. JSON on
+padding, a warm-up run that sizes the repetitions to ~2 s (3 to 1000), the median. JSON on
 stdout, the same keys as ort_gpt2.mjs.
 
 usage: ort_bert.py MODEL.onnx CONFIG.json [-t N]"""

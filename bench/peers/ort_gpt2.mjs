@@ -129,8 +129,8 @@ async function benchBert(a) {
         const t0 = now();
         await s.run({ input_ids: ids, attention_mask: mask });
         const dt = now() - t0;
-        // The warm-up sizes the run to ~2 s, 3..64 repetitions (as seam_bench).
-        if (r < 0) reps = Math.min(64, Math.max(3, Math.floor(2 / Math.max(dt, 1e-6))));
+        // The warm-up sizes the run to ~2 s, 3..1000 repetitions (as seam_bench).
+        if (r < 0) reps = Math.min(1000, Math.max(3, Math.floor(2 / Math.max(dt, 1e-6))));
         else ts.push(dt);
       }
       const key = `b${B}_${T === 12 ? "short" : "long"}`;
