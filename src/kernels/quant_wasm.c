@@ -205,8 +205,9 @@ WAI void rows_stream(const seam_qx *x, const seam_qmat *W, const float *bias, fl
  * four int32 partial sums are scaled on their own into two accumulators. GPT-2-small's q8
  * decode, paired runs on a 2-core VM: node 85-86 -> 97-104 tok/s, Chromium 1 thread 54-83 ->
  * 101-116, 2 threads 102-135 -> 154-193. Kept out of line: inlined into rows_stream, V8
- * allocated its registers worse and the gain was lost. Each block's term is (dw·dx)·Σ split over four lanes, so the result differs from
- * the scalar reference by f32 reassociation only. */
+ * allocated its registers worse and the gain was lost. Each block's term (dw·dx)·Σ is taken
+ * lane by lane, on four partial sums of Σ, so the result differs from the scalar reference
+ * by f32 rounding of how the sums are grouped only (test_quant bounds it). */
 __attribute__((noinline)) static void q8_rows_f32_scales(const seam_qx *x, const seam_qmat *W, const float *bias, float *y,
                                                          int n0, int n1) {
     int K = W->cols, nb = K / SEAM_QBLOCK;
