@@ -157,10 +157,16 @@ static void norm_worker(void *arg, int ith, int nth) {
     }
 }
 
+/* fn on the pool, or on this thread when its rows hold fewer than ~16K floats: waking the
+ * pool then costs more than the work. */
+static void run_rows(bert_ctx *c, seam_pool_fn fn, void *job, int rows) {
+    if ((size_t)rows * (size_t)c->m->cfg.hidden < 16384) fn(job, 0, 1);
+    else seam_pool_run(c->pool, fn, job);
+}
+
 static void add_norm(bert_ctx *c, const float *add, const float *w, const float *b, int rows) {
     norm_job j = {c, add, w, b, rows};
-    if (rows * c->m->cfg.hidden < 16384) norm_worker(&j, 0, 1);
-    else seam_pool_run(c->pool, norm_worker, &j);
+    run_rows(c, norm_worker, &j, rows);
 }
 
 typedef struct {
@@ -267,8 +273,7 @@ seam_status bert_forward(bert_ctx *c, const int32_t *ids, const int32_t *mask, i
     }
     /* embeddings: word + position + token type 0, then LayerNorm */
     embed_job ej = {c, ids, T, R};
-    if (R * C < 16384) embed_worker(&ej, 0, 1);
-    else seam_pool_run(c->pool, embed_worker, &ej);
+    run_rows(c, embed_worker, &ej, R);
     add_norm(c, NULL, m->emb_ln_w, m->emb_ln_b, R);
     attn_job aj = {c, mask, padded, B, T, 1.0f / sqrtf((float)(C / cf->n_head))};
     for (int l = 0; l < cf->n_layer; l++) {
