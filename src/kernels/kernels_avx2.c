@@ -44,67 +44,74 @@ AI float hsum8(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
-/* One register tile: RB rows of x times a 16-column panel of W starting at column n. */
-AI void kn_tile16(const float *x, int K, int RB, const void *W, size_t N, seam_dtype dt, const float *b, float *y,
-                  int n) {
-    __m256 a0[6], a1[6]; /* 12 accumulators + 2 weights + 1 broadcast fit the 16 ymm registers */
-    __m256 b0 = b ? _mm256_loadu_ps(b + n) : _mm256_setzero_ps();
-    __m256 b1 = b ? _mm256_loadu_ps(b + n + 8) : _mm256_setzero_ps();
-    _Pragma("GCC unroll 6") for (int r = 0; r < RB; r++) { a0[r] = b0; a1[r] = b1; }
-    for (int k = 0; k < K; k++) {
-        size_t off = (size_t)k * N + (size_t)n;
-        __m256 w0 = ld8(W, off, dt), w1 = ld8(W, off + 8, dt);
-        _Pragma("GCC unroll 6") for (int r = 0; r < RB; r++) {
-            __m256 xv = _mm256_broadcast_ss(x + (size_t)r * K + k);
-            a0[r] = _mm256_fmadd_ps(xv, w0, a0[r]);
-            a1[r] = _mm256_fmadd_ps(xv, w1, a1[r]);
-        }
-    }
-    _Pragma("GCC unroll 6") for (int r = 0; r < RB; r++) {
-        _mm256_storeu_ps(y + (size_t)r * N + n, a0[r]);
-        _mm256_storeu_ps(y + (size_t)r * N + n + 8, a1[r]);
-    }
-}
-
-/* Columns left over after the 16-wide panels, one at a time. */
-AI void kn_tail(const float *x, int K, int RB, const void *W, size_t N, seam_dtype dt, const float *b, float *y,
-                int n0, int n1) {
-    for (int r = 0; r < RB; r++)
-        for (int n = n0; n < n1; n++) {
-            float acc = b ? b[n] : 0.0f;
-            for (int k = 0; k < K; k++) acc += x[(size_t)r * K + k] * seam_elem_f32(W, (size_t)k * N + (size_t)n, dt);
-            y[(size_t)r * N + n] = acc;
-        }
-}
-
-AI void kn_rows(const float *x, int K, int RB, const void *W, size_t N, seam_dtype dt, const float *b, float *y,
-                int n0, int n1) {
+/* y[n0:n1) += x0 W0 + x1 W1 + x2 W2 + x3 W3 (rows r0..r3 of W), 16 then 8 columns at a
+ * time, the last few one by one. */
+AI void kn_quad_row(float *y, const void *W, size_t r0, size_t r1, size_t r2, size_t r3, const float *xk, int n0,
+                    int n1, seam_dtype dt) {
+    __m256 x0 = _mm256_broadcast_ss(xk), x1 = _mm256_broadcast_ss(xk + 1), x2 = _mm256_broadcast_ss(xk + 2),
+           x3 = _mm256_broadcast_ss(xk + 3);
     int n = n0;
     for (; n + 16 <= n1; n += 16) {
-        switch (RB) {
-        case 6: kn_tile16(x, K, 6, W, N, dt, b, y, n); break;
-        case 5: kn_tile16(x, K, 5, W, N, dt, b, y, n); break;
-        case 4: kn_tile16(x, K, 4, W, N, dt, b, y, n); break;
-        case 3: kn_tile16(x, K, 3, W, N, dt, b, y, n); break;
-        case 2: kn_tile16(x, K, 2, W, N, dt, b, y, n); break;
-        default: kn_tile16(x, K, 1, W, N, dt, b, y, n); break;
+        __m256 a = _mm256_loadu_ps(y + n), c = _mm256_loadu_ps(y + n + 8);
+        a = _mm256_fmadd_ps(x0, ld8(W, r0 + n, dt), a);
+        c = _mm256_fmadd_ps(x0, ld8(W, r0 + n + 8, dt), c);
+        a = _mm256_fmadd_ps(x1, ld8(W, r1 + n, dt), a);
+        c = _mm256_fmadd_ps(x1, ld8(W, r1 + n + 8, dt), c);
+        a = _mm256_fmadd_ps(x2, ld8(W, r2 + n, dt), a);
+        c = _mm256_fmadd_ps(x2, ld8(W, r2 + n + 8, dt), c);
+        a = _mm256_fmadd_ps(x3, ld8(W, r3 + n, dt), a);
+        c = _mm256_fmadd_ps(x3, ld8(W, r3 + n + 8, dt), c);
+        _mm256_storeu_ps(y + n, a);
+        _mm256_storeu_ps(y + n + 8, c);
+    }
+    for (; n + 8 <= n1; n += 8) {
+        __m256 a = _mm256_loadu_ps(y + n);
+        a = _mm256_fmadd_ps(x0, ld8(W, r0 + n, dt), a);
+        a = _mm256_fmadd_ps(x1, ld8(W, r1 + n, dt), a);
+        a = _mm256_fmadd_ps(x2, ld8(W, r2 + n, dt), a);
+        a = _mm256_fmadd_ps(x3, ld8(W, r3 + n, dt), a);
+        _mm256_storeu_ps(y + n, a);
+    }
+    for (; n < n1; n++) {
+        float a = y[n];
+        a = fmaf(xk[0], seam_elem_f32(W, r0 + (size_t)n, dt), a);
+        a = fmaf(xk[1], seam_elem_f32(W, r1 + (size_t)n, dt), a);
+        a = fmaf(xk[2], seam_elem_f32(W, r2 + (size_t)n, dt), a);
+        y[n] = fmaf(xk[3], seam_elem_f32(W, r3 + (size_t)n, dt), a);
+    }
+}
+
+/* Decode-sized inputs (fewer than 4 rows): W row by row, four rows per pass, while y[n0:n1]
+ * stays in L1, so W is one sequential stream, as in the AVX-512 and WebAssembly tables.
+ * Register tiles of 16 columns (as the packed GEMM's) would walk W down its columns
+ * instead: one cache line per row, each on another 4 KiB page once rows are 4 KiB or more
+ * apart (GPT-2's c_fc: 12 KiB). */
+AI void kn_stream(const float *x, int T, const seam_mat *Wm, const float *b, float *y, int n0, int n1, seam_dtype dt) {
+    int K = Wm->rows;
+    size_t N = (size_t)Wm->cols;
+    const void *W = Wm->data;
+    for (int t = 0; t < T; t++) {
+        const float *xr = x + (size_t)t * K;
+        float *yr = y + (size_t)t * N;
+        for (int n = n0; n < n1; n++) yr[n] = b ? b[n] : 0.0f;
+        int k = 0;
+        for (; k + 4 <= K; k += 4) {
+            size_t r0 = (size_t)k * N;
+            kn_quad_row(yr, W, r0, r0 + N, r0 + 2 * N, r0 + 3 * N, xr + k, n0, n1, dt);
+        }
+        for (; k < K; k++) {
+            const float xk[4] = {xr[k], 0.0f, 0.0f, 0.0f};
+            size_t r0 = (size_t)k * N;
+            for (int n = n0; n < n1; n++) yr[n] = fmaf(xk[0], seam_elem_f32(W, r0 + (size_t)n, dt), yr[n]);
         }
     }
-    if (n < n1) kn_tail(x, K, RB, W, N, dt, b, y, n, n1);
 }
 
 AI void kn_dtype(const float *x, int T, const seam_mat *Wm, const float *b, float *y, int n0, int n1, seam_dtype dt) {
     int K = Wm->rows;
     size_t N = (size_t)Wm->cols;
     if (T >= 4) { gemm_run(gemm_tiles, x, T, Wm->data, dt, GEMM_KN, K, N, b, y, n0, n1); return; }
-    /* Panels of 256 columns keep the slice of W a row block touches inside L2 while every
-     * row block of x reuses it. */
-    for (int p0 = n0; p0 < n1; p0 += 256) {
-        int p1 = p0 + 256 < n1 ? p0 + 256 : n1;
-        int t = 0;
-        for (; t + 6 <= T; t += 6) kn_rows(x + (size_t)t * K, K, 6, Wm->data, N, dt, b, y + (size_t)t * N, p0, p1);
-        if (T - t) kn_rows(x + (size_t)t * K, K, T - t, Wm->data, N, dt, b, y + (size_t)t * N, p0, p1);
-    }
+    kn_stream(x, T, Wm, b, y, n0, n1, dt);
 }
 
 static void avx2_matmul_kn(const float *x, int T, const seam_mat *W, const float *b, float *y, int n0, int n1) {
