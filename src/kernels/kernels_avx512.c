@@ -24,7 +24,8 @@ AI __m512 ld16m(const void *base, size_t i, seam_dtype dt, __mmask16 m) {
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
 }
 
-/* y[0:16) += x0 W0 + x1 W1 + x2 W2 + x3 W3 over 16 columns (m: the tail's columns). */
+/* y[0:16) += x0 W0 + x1 W1 + x2 W2 + x3 W3, rows r0..r3 of W from column r_i; kn_quad_tail
+ * does the same for the columns that m selects. */
 AI void kn_quad(float *y, const void *W, size_t r0, size_t r1, size_t r2, size_t r3, __m512 x0, __m512 x1, __m512 x2,
                 __m512 x3, seam_dtype dt) {
     __m512 acc = _mm512_loadu_ps(y);
