@@ -5,6 +5,7 @@
 #include <immintrin.h>
 #include <math.h>
 
+#include <stdint.h>
 #include <string.h>
 
 #include "kernels/kernels.h"
@@ -44,13 +45,27 @@ AI float hsum8(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
+AI void kn_quad_col(float *y, const void *W, size_t r0, size_t r1, size_t r2, size_t r3, const float *xk, int n,
+                    seam_dtype dt) {
+    float a = y[n];
+    a = fmaf(xk[0], seam_elem_f32(W, r0 + (size_t)n, dt), a);
+    a = fmaf(xk[1], seam_elem_f32(W, r1 + (size_t)n, dt), a);
+    a = fmaf(xk[2], seam_elem_f32(W, r2 + (size_t)n, dt), a);
+    y[n] = fmaf(xk[3], seam_elem_f32(W, r3 + (size_t)n, dt), a);
+}
+
 /* y[n0:n1) += x0 W0 + x1 W1 + x2 W2 + x3 W3 (rows r0..r3 of W), 16 then 8 columns at a
- * time, the last few one by one. */
+ * time, the first and last few one by one. */
 AI void kn_quad_row(float *y, const void *W, size_t r0, size_t r1, size_t r2, size_t r3, const float *xk, int n0,
                     int n1, seam_dtype dt) {
     __m256 x0 = _mm256_broadcast_ss(xk), x1 = _mm256_broadcast_ss(xk + 1), x2 = _mm256_broadcast_ss(xk + 2),
            x3 = _mm256_broadcast_ss(xk + 3);
-    int n = n0;
+    /* Scalar columns until row r0's loads are whole vectors (32 bytes for f32, 16 for 16-bit
+     * weights): weights mapped from a file sit wherever its header ends (8-byte aligned),
+     * and loads that straddle cache lines slow the stream (kernels_avx512.c's vec_head). */
+    size_t es = dt == SEAM_DTYPE_F32 ? 4 : 2, vb = 8 * es, mis = ((uintptr_t)W + (r0 + (size_t)n0) * es) & (vb - 1);
+    int n = n0, head = mis && mis % es == 0 ? (int)((vb - mis) / es) : 0;
+    for (int end = n0 + head < n1 ? n0 + head : n1; n < end; n++) kn_quad_col(y, W, r0, r1, r2, r3, xk, n, dt);
     for (; n + 16 <= n1; n += 16) {
         __m256 a = _mm256_loadu_ps(y + n), c = _mm256_loadu_ps(y + n + 8);
         a = _mm256_fmadd_ps(x0, ld8(W, r0 + n, dt), a);
@@ -72,13 +87,7 @@ AI void kn_quad_row(float *y, const void *W, size_t r0, size_t r1, size_t r2, si
         a = _mm256_fmadd_ps(x3, ld8(W, r3 + n, dt), a);
         _mm256_storeu_ps(y + n, a);
     }
-    for (; n < n1; n++) {
-        float a = y[n];
-        a = fmaf(xk[0], seam_elem_f32(W, r0 + (size_t)n, dt), a);
-        a = fmaf(xk[1], seam_elem_f32(W, r1 + (size_t)n, dt), a);
-        a = fmaf(xk[2], seam_elem_f32(W, r2 + (size_t)n, dt), a);
-        y[n] = fmaf(xk[3], seam_elem_f32(W, r3 + (size_t)n, dt), a);
-    }
+    for (; n < n1; n++) kn_quad_col(y, W, r0, r1, r2, r3, xk, n, dt);
 }
 
 /* Decode-sized inputs (fewer than 4 rows): W row by row, four rows per pass, while y[n0:n1]

@@ -127,6 +127,43 @@ TEST(test_kernels_matmul_matches_scalar) {
                     if (check_matmul_shape(Ts[ti], Ks[ki], Ns[ni], (seam_dtype)d, 1)) return;
 }
 
+/* Weights mapped from a file start wherever its header ends: at every element offset within
+ * a cache line, so each table's head before its first aligned vector (decode's matvec and
+ * dot tiles) runs at every length, on rows that share an alignment (N = 64) and rows that
+ * do not. */
+TEST(test_kernels_matmul_weights_at_any_offset) {
+    const int shapes[][2] = {{40, 70}, {64, 64}, {33, 17}}; /* K, N */
+    for (int d = 0; d < 3; d++)
+        for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++) {
+            int K = shapes[si][0], N = shapes[si][1], T = 1 + (int)si % 2;
+            size_t es = d == SEAM_DTYPE_F32 ? 4 : 2, bytes = (size_t)K * N * es;
+            void *src_kn = make_weights((seam_dtype)d, K, N), *src_nk = make_weights((seam_dtype)d, N, K);
+            char *buf_kn = aligned_alloc(64, (bytes + 64 + 63) / 64 * 64), *buf_nk = aligned_alloc(64, (bytes + 64 + 63) / 64 * 64);
+            float *x = malloc((size_t)T * K * 4), *ref = malloc((size_t)T * N * 4), *got = malloc((size_t)T * N * 4);
+            for (int i = 0; i < T * K; i++) x[i] = frand();
+            int bad = 0;
+            for (size_t off = 0; off < 64 / es && !bad; off++) {
+                memcpy(buf_kn + off * es, src_kn, bytes);
+                memcpy(buf_nk + off * es, src_nk, bytes);
+                seam_mat kn = {buf_kn + off * es, (seam_dtype)d, K, N}, nk = {buf_nk + off * es, (seam_dtype)d, N, K};
+                for (int s = 0; s < n_simd() && !bad; s++) {
+                    seam_kernels_scalar.matmul_kn(x, T, &kn, NULL, ref, 0, N);
+                    simd_tables[s]->matmul_kn(x, T, &kn, NULL, got, 0, N);
+                    double e = max_rel(got, ref, (size_t)T * N);
+                    if (e > 1e-5)
+                        bad = test_fail(__FILE__, __LINE__, "%s kn dtype %d K%d N%d at +%zu: %g", simd_tables[s]->name, d, K, N, off, e);
+                    seam_kernels_scalar.matmul_nk(x, T, &nk, ref, 0, N);
+                    simd_tables[s]->matmul_nk(x, T, &nk, got, 0, N);
+                    e = max_rel(got, ref, (size_t)T * N);
+                    if (!bad && e > 1e-5)
+                        bad = test_fail(__FILE__, __LINE__, "%s nk dtype %d K%d N%d at +%zu: %g", simd_tables[s]->name, d, K, N, off, e);
+                }
+            }
+            free(src_kn); free(src_nk); free(buf_kn); free(buf_nk); free(x); free(ref); free(got);
+            if (bad) return;
+        }
+}
+
 /* Shapes past the size switches inside the SIMD tables (the Linear layout takes the packed
  * GEMM once T * K reaches 2^16; several k-blocks and column groups), with tails everywhere. */
 TEST(test_kernels_large_matmul_matches_scalar) {
