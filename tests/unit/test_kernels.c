@@ -129,10 +129,10 @@ TEST(test_kernels_matmul_matches_scalar) {
 
 /* Weights mapped from a file start wherever its header ends: at every element offset within
  * a cache line, so each table's head before its first aligned vector (decode's matvec and
- * dot tiles) runs at every length, on rows that share an alignment (N = 64) and rows that
- * do not. */
+ * dot tiles; the matvec's only from 256 columns) runs at every length, on rows that share
+ * an alignment (N = 64, 320) and rows that do not. */
 TEST(test_kernels_matmul_weights_at_any_offset) {
-    const int shapes[][2] = {{40, 70}, {64, 64}, {33, 17}}; /* K, N */
+    const int shapes[][2] = {{40, 70}, {64, 64}, {33, 17}, {9, 300}, {20, 320}}; /* K, N */
     for (int d = 0; d < 3; d++)
         for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++) {
             int K = shapes[si][0], N = shapes[si][1], T = 1 + (int)si % 2;
