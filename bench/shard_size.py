@@ -6,7 +6,8 @@
 It mirrors, rule for rule, what src/model/shard.c and src/quant/quantize.c write:
 - model.safetensors of a plain shard: 8-byte length, a JSON header (the parent's merged
   __metadata__, then the kept tensors, wide elements first and otherwise in the parent's data
-  order) padded with spaces to a multiple of 8, then the tensors' bytes as stored;
+  order) padded with spaces so that, with the 8-byte length, it fills a multiple of 64 bytes,
+  then the tensors' bytes as stored;
 - of a quantised shard (--quant q8|q4): the plain shard requantised as `seam quantize --head
   tied`: each block matrix (c_attn, c_proj, c_fc, mlp.c_proj; K a multiple of 32) becomes
   quants [N, K] I8 (q8) or [N, K/2] U8 (q4) plus F16 scales [N, K/32] (and F16 mins for q4),
@@ -172,7 +173,7 @@ def plain_weights_size(parent, tensors):
                      + f'],"data_offsets":[{off},{off + n}]}}')
         off += n
     header = ("{" + "".join(parts) + ",".join(items) + "}").encode()
-    return 8 + (len(header) + 7) // 8 * 8 + off
+    return (8 + len(header) + 63) // 64 * 64 + off
 
 
 def quant_weights_size(parent, tensors, q):

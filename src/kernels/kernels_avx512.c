@@ -26,9 +26,11 @@ AI __m512 ld16m(const void *base, size_t i, seam_dtype dt, __mmask16 m) {
 
 /* Elements before W + i reaches the alignment of a whole vector load (64 bytes for f32, 32
  * for 16-bit weights), at most left. Weights mapped from a safetensors file sit wherever
- * its header ends (8-byte aligned; this project's own files put them 32 bytes past a line),
- * and loads that straddle cache lines cost a streaming matvec ~25% (GPT-2's c_fc and c_proj,
- * AMD Zen 5: 26 against 34 GB/s); starting the full vectors past such a head avoids that. */
+ * its header ends (8-byte aligned; tools/make_random_gpt2.c's files put them 32 bytes past
+ * a line), and loads that straddle cache lines cost a streaming matvec ~25% (GPT-2's c_fc
+ * and c_proj, AMD Zen 5: 26 against 34 GB/s); starting the full vectors past such a head
+ * avoids that. Each output column still sums its products in k order, so the result does
+ * not depend on the head. */
 AI int vec_head(const void *W, size_t i, seam_dtype dt, int left) {
     size_t es = dt == SEAM_DTYPE_F32 ? 4 : 2, vb = 16 * es, mis = ((uintptr_t)W + i * es) & (vb - 1);
     int p = mis && mis % es == 0 ? (int)((vb - mis) / es) : 0;
@@ -145,15 +147,10 @@ AI void nk_tile(const float *x, int TB, const void *W, int K, size_t N, seam_dty
     __m512 acc[4][4];
     _Pragma("GCC unroll 4") for (int i = 0; i < TB; i++)
         _Pragma("GCC unroll 4") for (int j = 0; j < NB; j++) acc[i][j] = _mm512_setzero_ps();
-    int k = vec_head(W, (size_t)n * K, dt, K), kt = (K - k) % 16;
-    if (k) {
-        __mmask16 km = (__mmask16)((1u << k) - 1);
-        __m512 w[4], xv[4];
-        _Pragma("GCC unroll 4") for (int j = 0; j < NB; j++) w[j] = ld16m(W, (size_t)(n + j) * K, dt, km);
-        _Pragma("GCC unroll 4") for (int i = 0; i < TB; i++) xv[i] = _mm512_maskz_loadu_ps(km, x + (size_t)i * K);
-        _Pragma("GCC unroll 4") for (int i = 0; i < TB; i++)
-            _Pragma("GCC unroll 4") for (int j = 0; j < NB; j++) acc[i][j] = _mm512_fmadd_ps(xv[i], w[j], acc[i][j]);
-    }
+    /* Lanes hold k mod 16 whatever W's address (no aligned head as kn_stream's): a dot's
+     * rounding then does not depend on where the weights are mapped, so a shard computes
+     * bit for bit what the whole model does. */
+    int kt = K % 16, k = 0;
     for (; k + 16 <= K; k += 16) {
         __m512 w[4], xv[4];
         _Pragma("GCC unroll 4") for (int j = 0; j < NB; j++) w[j] = ld16(W, (size_t)(n + j) * K + k, dt);

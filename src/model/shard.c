@@ -194,7 +194,7 @@ typedef struct {
     seam_model *m;
     pick *picks;
     size_t n;
-    char *header;       /* JSON header padded with spaces to a multiple of 8 bytes */
+    char *header;       /* JSON header padded with spaces so the data starts 64-aligned */
     size_t header_len;
     uint64_t data_bytes;
 } plan;
@@ -309,8 +309,10 @@ static seam_status plan_make(const char *model_dir, const seam_shard_range *r, p
     }
     fputc('}', f);
     if (fclose(f) != 0 || !hbuf) { free(hbuf); s = seam_fail(err, SEAM_ERR_NOMEM, "out of memory"); goto fail; }
-    /* The data buffer starts 8-aligned: pad the header with spaces (the format allows it). */
-    size_t padded = (hlen + 7) / 8 * 8;
+    /* Pad the header with spaces (the format allows it) so the data buffer, length prefix
+     * included, starts on a 64-byte line as `seam quantize` writes it: the kernels' vector
+     * loads of mapped weights then do not straddle cache lines. */
+    size_t padded = (8 + hlen + 63) / 64 * 64 - 8;
     char *h = realloc(hbuf, padded + 1);
     if (!h) { free(hbuf); s = seam_fail(err, SEAM_ERR_NOMEM, "out of memory"); goto fail; }
     memset(h + hlen, ' ', padded - hlen);

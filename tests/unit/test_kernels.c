@@ -128,9 +128,10 @@ TEST(test_kernels_matmul_matches_scalar) {
 }
 
 /* Weights mapped from a file start wherever its header ends: at every element offset within
- * a cache line, so each table's head before its first aligned vector (decode's matvec and
- * dot tiles; the matvec's only from 256 columns) runs at every length, on rows that share
- * an alignment (N = 64, 320) and rows that do not. */
+ * a cache line, so each table's head before its first aligned vector (decode's matvec, from
+ * 256 columns) runs at every length, on rows that share an alignment (N = 64, 320) and rows
+ * that do not; and the results must not depend on the offset (a shard maps its weights
+ * elsewhere than the whole model, and must compute the same bits). */
 TEST(test_kernels_matmul_weights_at_any_offset) {
     const int shapes[][2] = {{40, 70}, {64, 64}, {33, 17}, {9, 300}, {20, 320}}; /* K, N */
     for (int d = 0; d < 3; d++)
@@ -140,6 +141,7 @@ TEST(test_kernels_matmul_weights_at_any_offset) {
             void *src_kn = make_weights((seam_dtype)d, K, N), *src_nk = make_weights((seam_dtype)d, N, K);
             char *buf_kn = aligned_alloc(64, (bytes + 64 + 63) / 64 * 64), *buf_nk = aligned_alloc(64, (bytes + 64 + 63) / 64 * 64);
             float *x = malloc((size_t)T * K * 4), *ref = malloc((size_t)T * N * 4), *got = malloc((size_t)T * N * 4);
+            float *at0 = malloc((size_t)n_simd() * 2 * T * N * 4); /* each table's kn and nk results at offset 0 */
             for (int i = 0; i < T * K; i++) x[i] = frand();
             int bad = 0;
             for (size_t off = 0; off < 64 / es && !bad; off++) {
@@ -152,14 +154,21 @@ TEST(test_kernels_matmul_weights_at_any_offset) {
                     double e = max_rel(got, ref, (size_t)T * N);
                     if (e > 1e-5)
                         bad = test_fail(__FILE__, __LINE__, "%s kn dtype %d K%d N%d at +%zu: %g", simd_tables[s]->name, d, K, N, off, e);
+                    float *first = at0 + (size_t)s * 2 * T * N;
+                    if (!off) memcpy(first, got, (size_t)T * N * 4);
+                    else if (!bad && memcmp(first, got, (size_t)T * N * 4))
+                        bad = test_fail(__FILE__, __LINE__, "%s kn dtype %d K%d N%d: other bits at +%zu", simd_tables[s]->name, d, K, N, off);
                     seam_kernels_scalar.matmul_nk(x, T, &nk, ref, 0, N);
                     simd_tables[s]->matmul_nk(x, T, &nk, got, 0, N);
                     e = max_rel(got, ref, (size_t)T * N);
                     if (!bad && e > 1e-5)
                         bad = test_fail(__FILE__, __LINE__, "%s nk dtype %d K%d N%d at +%zu: %g", simd_tables[s]->name, d, K, N, off, e);
+                    if (!off) memcpy(first + (size_t)T * N, got, (size_t)T * N * 4);
+                    else if (!bad && memcmp(first + (size_t)T * N, got, (size_t)T * N * 4))
+                        bad = test_fail(__FILE__, __LINE__, "%s nk dtype %d K%d N%d: other bits at +%zu", simd_tables[s]->name, d, K, N, off);
                 }
             }
-            free(src_kn); free(src_nk); free(buf_kn); free(buf_nk); free(x); free(ref); free(got);
+            free(src_kn); free(src_nk); free(buf_kn); free(buf_nk); free(x); free(ref); free(got); free(at0);
             if (bad) return;
         }
 }
