@@ -109,9 +109,8 @@ AI void kn_stream(const float *x, int T, const seam_mat *Wm, const float *b, flo
             kn_quad_row(yr, W, r0, r0 + N, r0 + 2 * N, r0 + 3 * N, xr + k, n0, n1, dt);
         }
         for (; k < K; k++) {
-            const float xk[4] = {xr[k], 0.0f, 0.0f, 0.0f};
             size_t r0 = (size_t)k * N;
-            for (int n = n0; n < n1; n++) yr[n] = fmaf(xk[0], seam_elem_f32(W, r0 + (size_t)n, dt), yr[n]);
+            for (int n = n0; n < n1; n++) yr[n] = fmaf(xr[k], seam_elem_f32(W, r0 + (size_t)n, dt), yr[n]);
         }
     }
 }
