@@ -90,30 +90,12 @@ AI void kn_quad_row(float *y, const void *W, size_t r0, size_t r1, size_t r2, si
     for (; n < n1; n++) kn_quad_col(y, W, r0, r1, r2, r3, xk, n, dt);
 }
 
-/* Decode-sized inputs (fewer than 4 rows): W row by row, four rows per pass, while y[n0:n1]
- * stays in L1, so W is one sequential stream, as in the AVX-512 and WebAssembly tables.
- * Register tiles of 16 columns (as the packed GEMM's) would walk W down its columns
- * instead: one cache line per row, each on another 4 KiB page once rows are 4 KiB or more
- * apart (GPT-2's c_fc: 12 KiB). */
-AI void kn_stream(const float *x, int T, const seam_mat *Wm, const float *b, float *y, int n0, int n1, seam_dtype dt) {
-    int K = Wm->rows;
-    size_t N = (size_t)Wm->cols;
-    const void *W = Wm->data;
-    for (int t = 0; t < T; t++) {
-        const float *xr = x + (size_t)t * K;
-        float *yr = y + (size_t)t * N;
-        for (int n = n0; n < n1; n++) yr[n] = b ? b[n] : 0.0f;
-        int k = 0;
-        for (; k + 4 <= K; k += 4) {
-            size_t r0 = (size_t)k * N;
-            kn_quad_row(yr, W, r0, r0 + N, r0 + 2 * N, r0 + 3 * N, xr + k, n0, n1, dt);
-        }
-        for (; k < K; k++) {
-            size_t r0 = (size_t)k * N;
-            for (int n = n0; n < n1; n++) yr[n] = fmaf(xr[k], seam_elem_f32(W, r0 + (size_t)n, dt), yr[n]);
-        }
-    }
-}
+/* Decode-sized inputs (fewer than 4 rows): kn_stream.h's row-by-row stream. Register tiles
+ * of 16 columns (as the packed GEMM's) would walk W down its columns instead: one cache line
+ * per row, each on another 4 KiB page once rows are 4 KiB or more apart (GPT-2's c_fc: 12
+ * KiB). */
+#define KN_MADD(x, w, a) fmaf(x, w, a)
+#include "kernels/kn_stream.h"
 
 AI void kn_dtype(const float *x, int T, const seam_mat *Wm, const float *b, float *y, int n0, int n1, seam_dtype dt) {
     int K = Wm->rows;

@@ -61,47 +61,33 @@ AI void kn_quad_tail(float *y, const void *W, size_t r0, size_t r1, size_t r2, s
     _mm512_mask_storeu_ps(y, m, acc);
 }
 
-/* Decode-sized inputs: stream W row by row (every byte of W is read once, sequentially,
- * which is what a bandwidth-bound matvec wants) and keep y[n0:n1] hot in L1. Four rows of
- * W per pass halve the loads and stores of y. Only the column tail is masked: masked loads
- * and stores on every vector cost AMD Zen 5 a third of its bandwidth (GPT-2's c_fc and
- * c_proj streamed at 18-21 GB/s, against 27-32 with plain ones). */
-AI void kn_stream(const float *x, int T, const seam_mat *Wm, const float *b, float *y, int n0, int n1, seam_dtype dt) {
-    int K = Wm->rows;
-    size_t N = (size_t)Wm->cols;
-    const void *W = Wm->data;
-    for (int t = 0; t < T; t++) {
-        const float *xr = x + (size_t)t * K;
-        float *yr = y + (size_t)t * N;
-        for (int n = n0; n < n1; n++) yr[n] = b ? b[n] : 0.0f;
-        int k = 0;
-        for (; k < K; k += 4) {
-            int rows = K - k < 4 ? K - k : 4;
-            __m512 x0 = _mm512_set1_ps(xr[k]);
-            __m512 x1 = _mm512_set1_ps(rows > 1 ? xr[k + 1] : 0.0f);
-            __m512 x2 = _mm512_set1_ps(rows > 2 ? xr[k + 2] : 0.0f);
-            __m512 x3 = _mm512_set1_ps(rows > 3 ? xr[k + 3] : 0.0f);
-            size_t r0 = (size_t)k * N;
-            size_t r1 = rows > 1 ? r0 + N : r0, r2 = rows > 2 ? r0 + 2 * N : r0, r3 = rows > 3 ? r0 + 3 * N : r0;
-            /* No head on a short share of the columns: with one (48 columns of GPT-2's
-             * c_proj per thread at 16 threads) the device's Xeon decoded 25-45% slower,
-             * likely because each pass reads back the head's masked store with a masked
-             * load, which store forwarding does not serve. */
-            int n = n0, head = n1 - n0 >= KN_HEAD_MIN_COLS ? vec_head(W, r0 + (size_t)n0, dt, n1 - n0) : 0;
-            if (head) {
-                kn_quad_tail(yr + n, W, r0 + n, r1 + n, r2 + n, r3 + n, x0, x1, x2, x3, dt, (__mmask16)((1u << head) - 1));
-                n += head;
-            }
-            for (; n + 32 <= n1; n += 32) {
-                kn_quad(yr + n, W, r0 + n, r1 + n, r2 + n, r3 + n, x0, x1, x2, x3, dt);
-                kn_quad(yr + n + 16, W, r0 + n + 16, r1 + n + 16, r2 + n + 16, r3 + n + 16, x0, x1, x2, x3, dt);
-            }
-            for (; n + 16 <= n1; n += 16) kn_quad(yr + n, W, r0 + n, r1 + n, r2 + n, r3 + n, x0, x1, x2, x3, dt);
-            if (n < n1)
-                kn_quad_tail(yr + n, W, r0 + n, r1 + n, r2 + n, r3 + n, x0, x1, x2, x3, dt, (__mmask16)((1u << (n1 - n)) - 1));
-        }
+/* Decode-sized inputs: kn_stream.h's row-by-row stream (every byte of W read once,
+ * sequentially, which is what a bandwidth-bound matvec wants, with y[n0:n1] hot in L1). Four
+ * rows of W per pass halve the loads and stores of y. Only the head and the column tail are
+ * masked: masked loads and stores on every vector cost AMD Zen 5 a third of its bandwidth
+ * (GPT-2's c_fc and c_proj streamed at 18-21 GB/s, against 27-32 with plain ones). */
+AI void kn_quad_row(float *y, const void *W, size_t r0, size_t r1, size_t r2, size_t r3, const float *xk, int n0,
+                    int n1, seam_dtype dt) {
+    __m512 x0 = _mm512_set1_ps(xk[0]), x1 = _mm512_set1_ps(xk[1]), x2 = _mm512_set1_ps(xk[2]), x3 = _mm512_set1_ps(xk[3]);
+    /* No head on a short share of the columns: with one (48 columns of GPT-2's c_proj per
+     * thread at 16 threads) the device's Xeon decoded 25-45% slower, likely because each
+     * pass reads back the head's masked store with a masked load, which store forwarding
+     * does not serve. */
+    int n = n0, head = n1 - n0 >= KN_HEAD_MIN_COLS ? vec_head(W, r0 + (size_t)n0, dt, n1 - n0) : 0;
+    if (head) {
+        kn_quad_tail(y + n, W, r0 + n, r1 + n, r2 + n, r3 + n, x0, x1, x2, x3, dt, (__mmask16)((1u << head) - 1));
+        n += head;
     }
+    for (; n + 32 <= n1; n += 32) {
+        kn_quad(y + n, W, r0 + n, r1 + n, r2 + n, r3 + n, x0, x1, x2, x3, dt);
+        kn_quad(y + n + 16, W, r0 + n + 16, r1 + n + 16, r2 + n + 16, r3 + n + 16, x0, x1, x2, x3, dt);
+    }
+    for (; n + 16 <= n1; n += 16) kn_quad(y + n, W, r0 + n, r1 + n, r2 + n, r3 + n, x0, x1, x2, x3, dt);
+    if (n < n1) kn_quad_tail(y + n, W, r0 + n, r1 + n, r2 + n, r3 + n, x0, x1, x2, x3, dt, (__mmask16)((1u << (n1 - n)) - 1));
 }
+
+#define KN_MADD(x, w, a) fmaf(x, w, a)
+#include "kernels/kn_stream.h"
 
 /* Prefill and batches: the packed GEMM of gemm_x86.h with 12 x 32 register tiles (24 of
  * the 32 zmm registers hold accumulators). */

@@ -55,50 +55,37 @@ AI void kn_rows(const float *x, int K, int RB, const void *W, size_t N, seam_dty
         }
 }
 
-/* Decode-sized inputs (fewer than 4 rows): W row by row, four rows per pass, while y[n0:n1]
- * stays in L1, so W is one sequential stream, as in the x86 and WebAssembly tables; the
- * 16-column tiles would walk W down its columns, a cache line per row and a page per line
- * once rows are 4 KiB or more apart. */
-AI void kn_stream(const float *x, int T, const seam_mat *Wm, const float *b, float *y, int n0, int n1, seam_dtype dt) {
-    int K = Wm->rows;
-    size_t N = (size_t)Wm->cols;
-    const void *W = Wm->data;
-    for (int t = 0; t < T; t++) {
-        const float *xr = x + (size_t)t * K;
-        float *yr = y + (size_t)t * N;
-        for (int n = n0; n < n1; n++) yr[n] = b ? b[n] : 0.0f;
-        int k = 0;
-        for (; k + 4 <= K; k += 4) {
-            size_t r0 = (size_t)k * N, r1 = r0 + N, r2 = r1 + N, r3 = r2 + N;
-            float x0 = xr[k], x1 = xr[k + 1], x2 = xr[k + 2], x3 = xr[k + 3];
-            int n = n0;
-            for (; n + 8 <= n1; n += 8) {
-                float32x4_t a = vld1q_f32(yr + n), c = vld1q_f32(yr + n + 4);
-                a = vfmaq_n_f32(a, ld4(W, r0 + n, dt), x0);
-                c = vfmaq_n_f32(c, ld4(W, r0 + n + 4, dt), x0);
-                a = vfmaq_n_f32(a, ld4(W, r1 + n, dt), x1);
-                c = vfmaq_n_f32(c, ld4(W, r1 + n + 4, dt), x1);
-                a = vfmaq_n_f32(a, ld4(W, r2 + n, dt), x2);
-                c = vfmaq_n_f32(c, ld4(W, r2 + n + 4, dt), x2);
-                a = vfmaq_n_f32(a, ld4(W, r3 + n, dt), x3);
-                c = vfmaq_n_f32(c, ld4(W, r3 + n + 4, dt), x3);
-                vst1q_f32(yr + n, a);
-                vst1q_f32(yr + n + 4, c);
-            }
-            for (; n < n1; n++) {
-                float a = yr[n];
-                a = fmaf(x0, seam_elem_f32(W, r0 + (size_t)n, dt), a);
-                a = fmaf(x1, seam_elem_f32(W, r1 + (size_t)n, dt), a);
-                a = fmaf(x2, seam_elem_f32(W, r2 + (size_t)n, dt), a);
-                yr[n] = fmaf(x3, seam_elem_f32(W, r3 + (size_t)n, dt), a);
-            }
-        }
-        for (; k < K; k++) {
-            size_t r0 = (size_t)k * N;
-            for (int n = n0; n < n1; n++) yr[n] = fmaf(xr[k], seam_elem_f32(W, r0 + (size_t)n, dt), yr[n]);
-        }
+/* Decode-sized inputs (fewer than 4 rows): kn_stream.h's row-by-row stream, as in the x86
+ * and WebAssembly tables; the 16-column tiles would walk W down its columns, a cache line per
+ * row and a page per line once rows are 4 KiB or more apart. */
+AI void kn_quad_row(float *y, const void *W, size_t r0, size_t r1, size_t r2, size_t r3, const float *xk, int n0,
+                    int n1, seam_dtype dt) {
+    float x0 = xk[0], x1 = xk[1], x2 = xk[2], x3 = xk[3];
+    int n = n0;
+    for (; n + 8 <= n1; n += 8) {
+        float32x4_t a = vld1q_f32(y + n), c = vld1q_f32(y + n + 4);
+        a = vfmaq_n_f32(a, ld4(W, r0 + n, dt), x0);
+        c = vfmaq_n_f32(c, ld4(W, r0 + n + 4, dt), x0);
+        a = vfmaq_n_f32(a, ld4(W, r1 + n, dt), x1);
+        c = vfmaq_n_f32(c, ld4(W, r1 + n + 4, dt), x1);
+        a = vfmaq_n_f32(a, ld4(W, r2 + n, dt), x2);
+        c = vfmaq_n_f32(c, ld4(W, r2 + n + 4, dt), x2);
+        a = vfmaq_n_f32(a, ld4(W, r3 + n, dt), x3);
+        c = vfmaq_n_f32(c, ld4(W, r3 + n + 4, dt), x3);
+        vst1q_f32(y + n, a);
+        vst1q_f32(y + n + 4, c);
+    }
+    for (; n < n1; n++) {
+        float a = y[n];
+        a = fmaf(x0, seam_elem_f32(W, r0 + (size_t)n, dt), a);
+        a = fmaf(x1, seam_elem_f32(W, r1 + (size_t)n, dt), a);
+        a = fmaf(x2, seam_elem_f32(W, r2 + (size_t)n, dt), a);
+        y[n] = fmaf(x3, seam_elem_f32(W, r3 + (size_t)n, dt), a);
     }
 }
+
+#define KN_MADD(x, w, a) fmaf(x, w, a)
+#include "kernels/kn_stream.h"
 
 AI void kn_dtype(const float *x, int T, const seam_mat *Wm, const float *b, float *y, int n0, int n1, seam_dtype dt) {
     int K = Wm->rows;
