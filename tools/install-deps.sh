@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 (bookworm) packages needed to build and test seam: compilers,
-# libFuzzer runtime, libcurl and libmicrohttpd headers, pkg-config, python3 and valgrind.
+# libFuzzer runtime, clang-19 (relaxed-SIMD WebAssembly, web/wasm.mk), libcurl and libmicrohttpd headers, pkg-config, python3 and valgrind.
 # Safe to run again: apt-get skips what is already installed. Uses sudo only when not root.
 set -euo pipefail
 
@@ -20,6 +20,8 @@ PACKAGES=(
   qemu-user
   emscripten
   node-acorn
+  clang-19
+  lld-19
   chromium
 )
 
@@ -58,7 +60,7 @@ fi
 
 # Check that what the build needs is really there.
 missing=()
-for cmd in cc clang pkg-config python3 valgrind curl aarch64-linux-gnu-gcc qemu-aarch64 emcc node chromium; do
+for cmd in cc clang pkg-config python3 valgrind curl aarch64-linux-gnu-gcc qemu-aarch64 emcc clang-19 wasm-ld-19 node chromium; do
   command -v "$cmd" > /dev/null 2>&1 || missing+=("$cmd")
 done
 pkg-config --exists libcurl || missing+=("libcurl (pkg-config)")

@@ -46,6 +46,9 @@ export interface ModelInfo {
   weightDtype: 'f32' | 'f16' | 'bf16' | 'unknown';
   weightBytes: number;
   simd: boolean;
+  /** q8 prefill runs on relaxed SIMD's byte dot product (engines whose dot sums unsigned
+   * bytes exactly, e.g. Chromium on x86 with AVX-VNNI); the results are the same bits either way. */
+  relaxedSimd: boolean;
   /** Bytes this load() took from the network (0 when everything came from the cache). */
   bytesFromNetwork: number;
   baseUrl: string;

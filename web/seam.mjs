@@ -388,7 +388,7 @@ class Model {
       kind: 'decoder', nLayer: i(0), nEmbd: i(1), nHead: i(2), nPositions: i(3), vocabSize: i(4),
       eosTokenId: i(5), bosTokenId: i(6), threads: i(7), nCtx: i(8), hasTokenizer: !!i(9),
       weightDtype: ['f32', 'f16', 'bf16'][i(10)] || 'unknown',
-      weightBytes: M._sw_weight_bytes(handle), simd: !!M._sw_simd(),
+      weightBytes: M._sw_weight_bytes(handle), simd: !!M._sw_simd(), relaxedSimd: !!M._sw_rx(-1),
       bytesFromNetwork: meta.bytesFromNetwork, baseUrl: meta.baseUrl,
     };
   }
@@ -537,7 +537,7 @@ class Encoder {
       kind: 'encoder', hidden: i(0), nEmbd: i(0), nLayer: i(1), nHead: i(2), vocabSize: i(3), maxSeqLength: i(4),
       threads: i(5), pooling: POOLING[i(6)] || 'unknown', normalize: !!i(7),
       weightDtype: ['f32', 'f16', 'bf16'][i(8)] || 'unknown', weightBytes: M._sw_enc_weight_bytes(handle),
-      simd: !!M._sw_simd(), bytesFromNetwork: meta.bytesFromNetwork, baseUrl: meta.baseUrl,
+      simd: !!M._sw_simd(), relaxedSimd: !!M._sw_rx(-1), bytesFromNetwork: meta.bytesFromNetwork, baseUrl: meta.baseUrl,
     };
   }
 

@@ -55,7 +55,11 @@ try {
   ctx = await chromium.launchPersistentContext(userDir, { executablePath: CHROMIUM, headless: true, args: FLAGS });
   const jobs = roofWasm ? [{ label: 'roofline', kind: 'roof' }] : [];
   for (const t of threads) {
-    for (const [dtype, dir] of seamModels) jobs.push({ label: `seam-wasm-${dtype}-t${t}`, kind: 'seam', dtype, dir, t });
+    for (const [dtype, dir] of seamModels) {
+      jobs.push({ label: `seam-wasm-${dtype}-t${t}`, kind: 'seam', dtype, dir, t });
+      // the q8 prefill without relaxed SIMD, for the A/B (only q8 prefill differs)
+      if (dtype === 'q8') jobs.push({ label: `seam-wasm-simd128-${dtype}-t${t}`, kind: 'seam', dtype, dir, t, relaxed: false });
+    }
     for (const dtype of tjsDtypes) jobs.push({ label: `tjs-${dtype}-t${t}`, kind: 'tjs', dtype, t });
   }
   for (const j of jobs) {
@@ -78,7 +82,7 @@ try {
         continue;
       }
       const arg = j.kind === 'seam'
-        ? { seamUrl: `${base}/seam/seam.mjs`, modelUrl: `${base}/models/${j.dir}/`, threads: j.t, ids, N, reps }
+        ? { seamUrl: `${base}/seam/seam.mjs`, modelUrl: `${base}/models/${j.dir}/`, threads: j.t, ids, N, reps, relaxed: j.relaxed ?? true }
         : { tjsUrl: `${base}/tjs/transformers.js`, ortDir: `${base}/ort/`, modelRoot: `${base}/models/`, modelId: tjsModel,
           dtype: j.dtype, threads: j.t, ids, N, reps };
       const fn = j.kind === 'seam' ? 'seamRun' : 'tjsRun';

@@ -18,11 +18,15 @@ function summarise(runs, P, N) {
 }
 
 /** seam's WebAssembly build through build/web/seam.mjs. */
-export async function seamRun({ seamUrl, modelUrl, threads, ids, N, reps }) {
+export async function seamRun({ seamUrl, modelUrl, threads, ids, N, reps, relaxed = true }) {
   const seam = await import(seamUrl);
   const t0 = now();
   const model = await seam.load(modelUrl, { threads, cache: false });
   const loadMs = now() - t0;
+  // relaxed: false keeps every thread on the SIMD128 q8 tiles (web/seam_wasm.c sw_rx), the
+  // A/B against the relaxed-SIMD ones in the same run
+  if (!relaxed) model._M._sw_rx(0);
+  const relaxedSimd = !!model._M._sw_rx(-1);
   await model.generate(ids.slice(0, 16), { maxTokens: 4, greedy: true, ignoreEos: true });
   const runs = [];
   for (let r = 0; r < reps; r++) {
@@ -33,7 +37,7 @@ export async function seamRun({ seamUrl, modelUrl, threads, ids, N, reps }) {
   }
   const info = model.info;
   model.close();
-  return { engine: 'seam-wasm', threads: info.threads, simd: info.simd, weight_dtype: info.weightDtype,
+  return { engine: relaxed ? 'seam-wasm' : 'seam-wasm-simd128', relaxed_simd: relaxedSimd, threads: info.threads, simd: info.simd, weight_dtype: info.weightDtype,
     weight_bytes: info.weightBytes, load_ms: loadMs, cross_origin_isolated: globalThis.crossOriginIsolated,
     ...summarise(runs, ids.length, N) };
 }

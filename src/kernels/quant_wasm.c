@@ -1,7 +1,8 @@
 /* WebAssembly SIMD128 quantised kernels. SIMD128 has no byte dot product (relaxed SIMD's
  * i32x4.dot_i8x16_i7x16_add is not in emscripten 3.1.6), so both sides of a block are
  * widened to int16 and multiplied with i32x4.dot_i16x8_s, which V8 lowers to one pmaddwd on
- * x86 (|w|, |x| ≤ 127: the pair sums cannot overflow). Decode (one activation row) walks
+ * x86 (|w|, |x| ≤ 127: the pair sums cannot overflow). Where the engine has relaxed SIMD's
+ * byte dot with exact sums, q8 prefill goes to quant_wasm_relaxed.c instead (same bits). Decode (one activation row) walks
  * the weight rows one at a time (rows_stream). Several rows run in tiles of eight weight
  * rows whose widened weights are regrouped by value pairs, so each dot sums one pair for
  * four columns and a block needs no horizontal sum (DEFINE_MATMUL).
@@ -14,6 +15,7 @@
 #include <wasm_simd128.h>
 
 #include "kernels/quant.h"
+#include "kernels/quant_wasm_relaxed.h"
 #include "kernels/simd_wasm.h"
 #include "quant/quant.h"
 
@@ -375,8 +377,28 @@ WAI void tile_rows(const seam_qx *x, int t, int m, const int16_t *xr, int kc, co
 DEFINE_MATMUL(wasm_matmul_q8_tiles, int8_t, q8_widen, SEAM_QBLOCK, 0)
 DEFINE_MATMUL(wasm_matmul_q4_tiles, uint8_t, q4_widen, SEAM_QBLOCK / 2, 1)
 
+/* web/rx_lib.js: instantiates the relaxed module for the calling thread (1) or finds that
+ * this engine cannot run it (0); and runs its tiles. */
+extern int seam_rx_js_ready(void);
+extern void seam_rx_js_q8_tiles(const int8_t *xq, const float *xd, int T, int K, const int8_t *wq, const float *ws,
+                                int N, const float *bias, float *y, int n0, int n1, uint8_t *scratch);
+
+int seam_wasm_rx_allowed = 1;
+/* Per thread: each has its own instance of the module (0 not asked yet, 1 ready, -1 not
+ * available). */
+static _Thread_local int rx_state;
+
+int seam_wasm_rx_active(void) {
+    if (!rx_state) rx_state = seam_rx_js_ready() ? 1 : -1;
+    return seam_wasm_rx_allowed && rx_state > 0;
+}
+
 static void wasm_matmul_q8(const seam_qx *x, int T, const seam_qmat *W, const float *bias, float *y, int n0, int n1) {
-    if (T == 1 && W->scale_f32)
+    if (T > 1 && W->scale_f32 && seam_wasm_rx_active()) {
+        uint8_t scratch[RX_SCRATCH] __attribute__((aligned(16)));
+        seam_rx_js_q8_tiles(x->q, x->d, T, W->cols, (const int8_t *)W->data, W->scale_f32, W->rows, bias, y, n0, n1,
+                            scratch);
+    } else if (T == 1 && W->scale_f32)
         q8_rows_f32_scales(x, W, bias, y, n0, n1);
     else if (T == 1)
         rows_stream(x, W, bias, y, n0, n1, 0);

@@ -1,0 +1,32 @@
+/* The relaxed-SIMD q8 prefill tiles (quant_wasm_relaxed.c), a module of their own that
+ * quant_wasm.c calls through web/rx_lib.js. Sizes both sides agree on, and the switches
+ * the web binding exposes. No includes: the relaxed module is built without libc. */
+#ifndef SEAM_KERNELS_QUANT_WASM_RELAXED_H
+#define SEAM_KERNELS_QUANT_WASM_RELAXED_H
+
+#define RX_BLOCK 32 /* SEAM_QBLOCK */
+#define RX_ROWS 128 /* activation rows per pass over the weights */
+#define RX_KB 32    /* blocks per chunk */
+#define RX_NR 8     /* weight rows (output columns) per tile */
+/* Activation rows per pass over a tile: 2 × RX_MR int32 sums, two weight vectors and a
+ * splat fit V8's 16 vector registers on x86-64 (Chromium, 2-core Zen 5: 3, 4, 5, 7, 8 and
+ * 10 rows ran 15-40% slower than 6). */
+#define RX_MR 6
+/* Bytes of scratch a call needs (the caller's stack: the module has none): the row block's
+ * activations as biased bytes, the tile's regrouped weights (2 vectors per step of 4
+ * values), each block's −128·Σw (2 vectors), the tile's f32 scales and one pass's sums. */
+#define RX_XU_BYTES (RX_ROWS * RX_KB * RX_BLOCK)
+#define RX_WIDE_VECS (RX_KB * (RX_BLOCK / 4) * 2)
+#define RX_SCRATCH (RX_XU_BYTES + 16 * (RX_WIDE_VECS + 2 * RX_KB) + 4 * (RX_KB * RX_NR + RX_MR * RX_NR))
+
+#if defined(__EMSCRIPTEN__)
+/* Non-zero (the default): q8 prefill takes the relaxed tiles where this engine has them.
+ * Zero makes every thread use the SIMD128 tiles (sw_rx, for A/B runs and tests). */
+extern int seam_wasm_rx_allowed;
+/* 1 when the calling thread runs q8 prefill through the relaxed module: the engine
+ * validates relaxed SIMD and its byte dot reads the i7 operand as unsigned and sums
+ * exactly (V8 with AVX-VNNI); 0 otherwise, and the int16 tiles give the same bits. */
+int seam_wasm_rx_active(void);
+#endif
+
+#endif
