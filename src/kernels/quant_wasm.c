@@ -1,11 +1,11 @@
-/* WebAssembly SIMD128 quantised kernels. SIMD128 has no byte dot product (relaxed SIMD's
- * i32x4.dot_i8x16_i7x16_add is not in emscripten 3.1.6), so both sides of a block are
- * widened to int16 and multiplied with i32x4.dot_i16x8_s, which V8 lowers to one pmaddwd on
- * x86 (|w|, |x| ≤ 127: the pair sums cannot overflow). Where the engine has relaxed SIMD's
- * byte dot with exact sums, q8 prefill goes to quant_wasm_relaxed.c instead (same bits). Decode (one activation row) walks
- * the weight rows one at a time (rows_stream). Several rows run in tiles of eight weight
- * rows whose widened weights are regrouped by value pairs, so each dot sums one pair for
- * four columns and a block needs no horizontal sum (DEFINE_MATMUL).
+/* WebAssembly SIMD128 quantised kernels. SIMD128 has no byte dot product, so both sides of
+ * a block are widened to int16 and multiplied with i32x4.dot_i16x8_s, which V8 lowers to one
+ * pmaddwd on x86 (|w|, |x| ≤ 127: the pair sums cannot overflow). Where the engine has
+ * relaxed SIMD's byte dot with exact sums, q8 prefill goes to quant_wasm_relaxed.c instead
+ * (a module of its own: emscripten 3.1.6 cannot emit it; same bits). Decode (one activation
+ * row) walks the weight rows one at a time (rows_stream). Several rows run in tiles of eight
+ * weight rows whose widened weights are regrouped by value pairs, so each dot sums one pair
+ * for four columns and a block needs no horizontal sum (DEFINE_MATMUL).
  *
  * The tiles compute every block's term with the same f32 operations, in the same block
  * order, as the scalar reference, so they match it bit for bit (only the order of the exact
