@@ -80,47 +80,56 @@ def prefill_macs(cfg, P):
 
 
 def limits(roof, m, rows, threads):
-    """The SIMD128 peaks table and prefill as a fraction of them; peak_need(q, t, tok_s) says
-    what fraction of t threads' peak a prefill of tok_s tokens/s would take (None if unknown)."""
+    """The browser's peaks table and prefill as a fraction of them; peak_need(q, t, tok_s,
+    relaxed) says what fraction of t threads' peak a prefill of tok_s tokens/s would take
+    (None if unknown): q8 against the relaxed byte dot when relaxed, else the int16 dot."""
     macs = prefill_macs(m.get("model_config") or {}, m.get("prompt_tokens") or 0) if m.get("prompt_tokens") else None
     def num(k):  # a positive figure or None (a probe timed at 0 ms arrives as null)
         v = (roof or {}).get(k)
         return v if isinstance(v, (int, float)) and v > 0 else None
 
     if not num("int16_dot_gmacs") or not num("f32_mul_add_gflops"):
-        return [], lambda q, t, v: None
+        return [], lambda q, t, v, relaxed=False: None
     # GMAC/s one thread can do for each weight type: q8 GEMMs run on the int16 dot (seam's
-    # tiles and onnxruntime-web's MatMulInteger alike), f32 on mul + add (2 FLOP per MAC).
-    peak = {"q8": num("int16_dot_gmacs"), "f32": num("f32_mul_add_gflops") / 2}
+    # SIMD128 tiles and onnxruntime-web's MatMulInteger alike) or, for seam where the engine
+    # allows, on relaxed SIMD's byte dot; f32 on mul + add (2 FLOP per MAC).
+    peak = {"q8": num("int16_dot_gmacs"), "f32": num("f32_mul_add_gflops") / 2, "q8rx": num("i8_relaxed_dot_gmacs")}
+    peak_name = {"q8": "int16 dot + add", "f32": "f32 mul + add", "q8rx": "relaxed byte dot"}
 
-    def need(q, t, tok_s):
-        return tok_s * macs / 1e9 / (peak[q] * t) if macs and tok_s and q in peak and t else None
+    def which(q, relaxed):
+        return "q8rx" if q == "q8" and relaxed and peak["q8rx"] else q
 
-    md = ["### What SIMD128 allows here (`bench/web/roofline_wasm.c`, same Chromium run)", "",
+    def need(q, t, tok_s, relaxed=False):
+        p = peak.get(which(q, relaxed))
+        return tok_s * macs / 1e9 / (p * t) if macs and tok_s and p and t else None
+
+    md = ["### What the browser's SIMD allows here (`bench/web/roofline_wasm.c`, `bench/web/roofline_relaxed.c`, same Chromium run)", "",
           "Independent chains of the one operation each kind of GEMM is built on, in a page of their own: "
-          "`i32x4.dot_i16x8_s` + `i32x4.add` (8 multiply-adds; SIMD128 has no byte dot product, so seam's q8 "
-          "tiles and onnxruntime-web's MatMulInteger both widen int8 to int16 for it) and `f32x4.mul` + "
-          "`f32x4.add` (no FMA in SIMD128). No real GEMM can go faster: it also loads, widens and stores. "
-          "Relaxed SIMD's byte dot (`i32x4.relaxed_dot_i8x16_i7x16_add_s`, 16 multiply-adds) is outside "
-          "this table: where seam's q8 row runs on it (the row *" + NO_RX + "* does not), its share of "
-          "the int16 peak can pass 100%.", "",
+          "`i32x4.dot_i16x8_s` + `i32x4.add` (8 multiply-adds; SIMD128 has no byte dot product, so seam's "
+          "SIMD128 q8 tiles and onnxruntime-web's MatMulInteger both widen int8 to int16 for it), relaxed "
+          "SIMD's `i32x4.relaxed_dot_i8x16_i7x16_add_s` (16 multiply-adds, accumulate included; what seam's "
+          "q8 prefill runs on where the engine sums unsigned bytes exactly, `src/kernels/quant_wasm_relaxed.c`) "
+          "and `f32x4.mul` + `f32x4.add` (no FMA in SIMD128). No real GEMM can go faster: it also loads, "
+          "widens and stores.", "",
           "| 1 thread | peak |", "| --- | --- |",
           f"| int16 dot + add | {_f(roof['int16_dot_gmacs'])} GMAC/s |",
+          f"| relaxed byte dot | {_f(peak['q8rx']) + ' GMAC/s' if peak['q8rx'] else 'not measured (no clang-19 build, or no relaxed SIMD here)'} |",
           f"| f32 mul + add | {_f(roof['f32_mul_add_gflops'])} GFLOP/s ({_f(peak['f32'])} GMAC/s) |", ""]
     if macs:
         md += [f"Prefill against it: {macs / 1e6:.1f} M multiply-adds per prompt token (the model's shape, "
                f"`prefill_macs` in bench/report_web.py); the peak of t threads is taken as t × one thread's.", "",
-               "| engine | weights | threads | prefill (tok/s) | GMAC/s | of the SIMD128 peak |",
-               "| --- | --- | --- | --- | --- | --- |"]
+               "| engine | weights | threads | prefill (tok/s) | GMAC/s | against | share of that peak |",
+               "| --- | --- | --- | --- | --- | --- | --- |"]
         for t in threads:
-            for eng in ("seam wasm", "transformers.js"):
+            for eng in ("seam wasm", NO_RX, "transformers.js"):
                 for q in ("q8", "f32"):
                     d = rows.get((eng, q, t))
                     if d and d.get("prefill_tok_s"):
-                        v = d["prefill_tok_s"]
-                        md.append(f"| {eng} | {q} | {t} | {_f(v)} | {_f(v * macs / 1e9)} | {need(q, t, v) or 0:.0%} |")
+                        v, rx = d["prefill_tok_s"], bool(d.get("relaxed_simd"))
+                        md.append(f"| {eng} | {q} | {t} | {_f(v)} | {_f(v * macs / 1e9)} | {peak_name[which(q, rx)]} | "
+                                  f"{need(q, t, v, rx) or 0:.0%} |")
         md.append("")
-    return md, need
+    return md, lambda q, t, v, relaxed=False: (need(q, t, v, relaxed), peak_name[which(q, relaxed)])
 
 
 def render(raw):
@@ -187,12 +196,14 @@ def render(raw):
     md += limits_md
     targets = []
 
-    def target(name, t, fig, a, b, need, q=None):
+    def target(name, t, fig, a, b, need, q=None, relaxed=False):
         r = _r(a, b)
         res = "NOT MEASURED" if r is None else "PASS" if r >= need else "MISS"
         note = None
-        if res == "MISS" and fig == "prefill" and q and peak_need(q, t, need * b) is not None:
-            note = f"needs {peak_need(q, t, need * b):.0%} of the SIMD128 peak"
+        if res == "MISS" and fig == "prefill" and q and b:
+            share, name = peak_need(q, t, need * b, relaxed) or (None, None)
+            if share is not None:
+                note = f"needs {share:.0%} of the {name} peak"
         targets.append({"target": name, "threads": t, "figure": fig, "ratio": r, "result": res, "note": note})
 
     for t in threads:
@@ -200,12 +211,14 @@ def render(raw):
             s, j = rows.get(("seam wasm", q, t)), rows.get(("transformers.js", q, t))
             for fig in ("decode", "prefill"):
                 target(f"seam wasm {q} ≥ {WASM_VS_TJS:g}× transformers.js {tq}", t, fig,
-                       (s or {}).get(f"{fig}_tok_s"), (j or {}).get(f"{fig}_tok_s"), WASM_VS_TJS, q)
+                       (s or {}).get(f"{fig}_tok_s"), (j or {}).get(f"{fig}_tok_s"), WASM_VS_TJS, q,
+                       bool((s or {}).get("relaxed_simd")))
     for q in ("q8", "f32"):
         s, n = rows.get(("seam wasm", q, 1)), rows.get(("seam native", q, 1))
         for fig in ("decode", "prefill"):
             target(f"seam wasm {q}, 1 thread ≥ {WASM_VS_NATIVE:.0%} of native {q}, 1 thread", 1, fig,
-                   (s or {}).get(f"{fig}_tok_s"), (n or {}).get(f"{fig}_tok_s"), WASM_VS_NATIVE, q)
+                   (s or {}).get(f"{fig}_tok_s"), (n or {}).get(f"{fig}_tok_s"), WASM_VS_NATIVE, q,
+                   bool((s or {}).get("relaxed_simd")))
     md += ["| target | threads | figure | measured | result |", "| --- | --- | --- | --- | --- |"]
     for x in targets:
         meas = "—" if x["ratio"] is None else (f"{100 * x['ratio']:.0f}%" if "%" in x["target"] else f"{x['ratio']:.2f}×")

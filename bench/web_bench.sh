@@ -73,6 +73,17 @@ if command -v emcc >/dev/null; then
     NODE_PATH=${NODE_PATH:-/usr/share/nodejs} emcc -O3 -msimd128 --no-entry -sSTANDALONE_WASM bench/web/roofline_wasm.c \
         -o "$ROOF" >"$RAW/web-roofline-build.log" 2>&1 || { note "bench/web/roofline_wasm.c did not build: $(tail -n 1 "$RAW/web-roofline-build.log")"; rm -f "$ROOF"; }
 fi
+# The relaxed byte dot's peak, beside it (page.mjs looks for it in the same folder).
+ROOF_RX=$(dirname "$ROOF")/roofline_relaxed.wasm
+rm -f "$ROOF_RX"
+if command -v clang-19 >/dev/null && command -v wasm-ld-19 >/dev/null; then
+    { clang-19 --target=wasm32 -O3 -ffreestanding -msimd128 -mrelaxed-simd -c bench/web/roofline_relaxed.c -o "$ROOF_RX.o" &&
+        wasm-ld-19 --no-entry -o "$ROOF_RX" "$ROOF_RX.o"; } >"$RAW/web-roofline-relaxed-build.log" 2>&1 ||
+        { note "bench/web/roofline_relaxed.c did not build: $(tail -n 1 "$RAW/web-roofline-relaxed-build.log")"; rm -f "$ROOF_RX"; }
+    rm -f "$ROOF_RX.o"
+else
+    note "clang-19 / wasm-ld-19 missing (make deps installs them): no relaxed byte-dot peak"
+fi
 
 # ------------------------------------------------------------------ models
 

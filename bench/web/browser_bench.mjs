@@ -9,8 +9,9 @@
 //          [--threads 1,2] [--prompt 128] [--tokens 32] [--reps 2] [--timeout 240] [--roof FILE.wasm]
 // --seam names folders of --work holding seam models; --tjs a folder of --work holding the
 // transformers.js export (bench/web/export_tjs.py). Prompt ids are (1000 + 997 i) mod vocab.
-// --roof is bench/web/roofline_wasm.c built standalone: its arithmetic peaks run first, in a
-// page of their own, and land under "roofline".
+// --roof is bench/web/roofline_wasm.c built standalone: its arithmetic peaks (and those of
+// roofline_relaxed.wasm in the same folder, when there) run first, in a page of their own,
+// and land under "roofline".
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -78,7 +79,8 @@ try {
         out.roofline = await page.evaluate(async (url) => (await import('/page.mjs')).roofRun({ wasmUrl: url }),
           `${base}/roof/${path.basename(roofWasm)}`);
         say(`roofline: int16 dot ${out.roofline.int16_dot_gmacs.toFixed(1)} GMAC/s, ` +
-          `f32 mul+add ${out.roofline.f32_mul_add_gflops.toFixed(1)} GFLOP/s`);
+          `f32 mul+add ${out.roofline.f32_mul_add_gflops.toFixed(1)} GFLOP/s` +
+          (out.roofline.i8_relaxed_dot_gmacs ? `, relaxed byte dot ${out.roofline.i8_relaxed_dot_gmacs.toFixed(1)} GMAC/s` : ''));
         continue;
       }
       const arg = j.kind === 'seam'

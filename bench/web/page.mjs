@@ -90,8 +90,9 @@ export async function tjsRun({ tjsUrl, ortDir, modelRoot, modelId, dtype, thread
     dtype, load_ms: loadMs, cross_origin_isolated: globalThis.crossOriginIsolated, ...summarise(runs, ids.length, N) };
 }
 
-/** bench/web/roofline_wasm.c's probes: the best of 5 timed calls of each, every call sized
- * from a calibration run to take about 200 ms. */
+/** bench/web/roofline_wasm.c's probes (and bench/web/roofline_relaxed.c's, when it sits beside
+ * it): the best of 5 timed calls of each, every call sized from a calibration run to take
+ * about 200 ms. */
 export async function roofRun({ wasmUrl }) {
   const { instance } = await WebAssembly.instantiateStreaming(fetch(wasmUrl), {});
   const x = instance.exports;
@@ -109,8 +110,18 @@ export async function roofRun({ wasmUrl }) {
     }
     return best;
   };
-  return {
+  const out = {
     int16_dot_gmacs: probe(x.roof_int16_dot, x.roof_int16_macs_per_iter()),
     f32_mul_add_gflops: probe(x.roof_f32_mul_add, x.roof_f32_flops_per_iter()),
   };
+  // bench/web/roofline_relaxed.c, beside it, where it was built and this browser has relaxed SIMD
+  try {
+    const r = await fetch(new URL('roofline_relaxed.wasm', new URL(wasmUrl, location.href)));
+    const bytes = r.ok ? new Uint8Array(await r.arrayBuffer()) : null;
+    if (bytes && WebAssembly.validate(bytes)) {
+      const rx = (await WebAssembly.instantiate(bytes, {})).instance.exports;
+      out.i8_relaxed_dot_gmacs = probe(rx.roof_i8_relaxed_dot, rx.roof_i8_relaxed_macs_per_iter());
+    }
+  } catch (e) { /* no relaxed peak */ }
+  return out;
 }
