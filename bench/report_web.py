@@ -201,9 +201,9 @@ def render(raw):
         res = "NOT MEASURED" if r is None else "PASS" if r >= need else "MISS"
         note = None
         if res == "MISS" and fig == "prefill" and q and b:
-            share, name = peak_need(q, t, need * b, relaxed) or (None, None)
+            share, peak_name = peak_need(q, t, need * b, relaxed) or (None, None)
             if share is not None:
-                note = f"needs {share:.0%} of the {name} peak"
+                note = f"needs {share:.0%} of the {peak_name} peak"
         targets.append({"target": name, "threads": t, "figure": fig, "ratio": r, "result": res, "note": note})
 
     for t in threads:
