@@ -124,7 +124,7 @@ static int rx_compare(int T, int K, int N, int n0, int n1, int with_bias, uint32
 #endif
 
 /* The relaxed tiles against the SIMD128 ones, bit for bit, on shapes with every kind of
- * tail (rows past a pass of 6 and a block of 128, columns past a tile of 8, a K past a
+ * tail (rows past a pass of RX_MR and a block of 128, columns past a tile of 8, a K past a
  * chunk of 32 blocks, a column range not starting at 0). Returns the outputs that differ,
  * -1 when the relaxed tiles do not run on this engine (sw_rx) or memory ran out. */
 SW_EXPORT int sw_rx_selftest(void) {

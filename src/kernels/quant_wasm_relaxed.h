@@ -9,9 +9,10 @@
 #define RX_KB 32    /* blocks per chunk */
 #define RX_NR 8     /* weight rows (output columns) per tile */
 /* Activation rows per pass over a tile: 2 × RX_MR int32 sums, two weight vectors and a
- * splat fit V8's 16 vector registers on x86-64 (Chromium, 2-core Zen 5: 3, 4, 5, 7, 8 and
- * 10 rows ran 15-40% slower than 6). */
-#define RX_MR 6
+ * splat stay within the 15 vector registers V8 allocates on x86-64. With the step loop
+ * unrolled twice (quant_wasm_relaxed.c), Chromium on a 2-core Zen 5 ran GPT-2's matrices at
+ * T = 128 at 74-80 GMAC/s with 4 or 5 rows, 67-72 with 6, 57-62 with 7 or 8. */
+#define RX_MR 5
 /* Bytes of scratch a call needs (the caller's stack: the module has none): the row block's
  * activations as biased bytes, the tile's regrouped weights (2 vectors per step of 4
  * values), each block's −128·Σw (2 vectors), the tile's f32 scales and one pass's sums. */
