@@ -143,12 +143,9 @@ WAI void q4_widen(const uint8_t *w, v128_t *e) {
  * for four output columns at once, with no horizontal sum afterwards. */
 WAI void interleave4(const v128_t e[4][4], v128_t *dst) {
     for (int h = 0; h < 4; h++) {
-        v128_t t0 = wasm_i32x4_shuffle(e[0][h], e[1][h], 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(e[0][h], e[1][h], 2, 6, 3, 7);
-        v128_t t2 = wasm_i32x4_shuffle(e[2][h], e[3][h], 0, 4, 1, 5), t3 = wasm_i32x4_shuffle(e[2][h], e[3][h], 2, 6, 3, 7);
-        dst[(4 * h + 0) * (NR / 4)] = wasm_i64x2_shuffle(t0, t2, 0, 2);
-        dst[(4 * h + 1) * (NR / 4)] = wasm_i64x2_shuffle(t0, t2, 1, 3);
-        dst[(4 * h + 2) * (NR / 4)] = wasm_i64x2_shuffle(t1, t3, 0, 2);
-        dst[(4 * h + 3) * (NR / 4)] = wasm_i64x2_shuffle(t1, t3, 1, 3);
+        v128_t v[4];
+        transpose4_i32(e[0][h], e[1][h], e[2][h], e[3][h], v);
+        for (int q = 0; q < 4; q++) dst[(4 * h + q) * (NR / 4)] = v[q];
     }
 }
 

@@ -20,10 +20,9 @@
 #include <wasm_simd128.h>
 
 #include "kernels/quant_wasm_relaxed.h"
+#include "kernels/simd_wasm.h"
 
 #define RX_STEPS (RX_BLOCK / 4)
-
-#define RXI static inline __attribute__((always_inline))
 
 /* 1 when relaxed dot reads b as unsigned bytes and sums exactly (what the tiles need).
  * Lane 0: 127·200 four times (pmaddubsw would saturate its pairs); lane 1: −128·255; lane 2:
@@ -51,7 +50,7 @@ __attribute__((export_name("seam_rx_mode"))) int seam_rx_mode(int s) {
 /* m ≤ RX_MR activation rows (biased bytes in xu, rows kc apart) times the tile's RX_NR
  * columns over nbk blocks. acc holds each row's f32 outputs (RX_NR per row); every block's
  * term is (dw·dx)·Σ, added in block order, as the scalar reference rounds it. */
-RXI void tile_pass(int m, const uint8_t *xu, int kc, const v128_t *wide, const v128_t *corr, const float *sc,
+WAI void tile_pass(int m, const uint8_t *xu, int kc, const v128_t *wide, const v128_t *corr, const float *sc,
                    const float *xd, int nb, int nbk, float *acc) {
     const uint8_t *xp[RX_MR];
     for (int i = 0; i < RX_MR; i++) xp[i] = xu + (size_t)(i < m ? i : m - 1) * kc;
@@ -125,12 +124,8 @@ __attribute__((export_name("seam_rx_q8_tiles"))) void seam_rx_q8_tiles(const int
                             e[r][1] = wasm_v128_load(src + 16);
                         }
                         for (int h = 0; h < 2; h++) {
-                            v128_t t0v = wasm_i32x4_shuffle(e[0][h], e[1][h], 0, 4, 1, 5);
-                            v128_t t1v = wasm_i32x4_shuffle(e[0][h], e[1][h], 2, 6, 3, 7);
-                            v128_t t2v = wasm_i32x4_shuffle(e[2][h], e[3][h], 0, 4, 1, 5);
-                            v128_t t3v = wasm_i32x4_shuffle(e[2][h], e[3][h], 2, 6, 3, 7);
-                            v128_t v[4] = {wasm_i64x2_shuffle(t0v, t2v, 0, 2), wasm_i64x2_shuffle(t0v, t2v, 1, 3),
-                                           wasm_i64x2_shuffle(t1v, t3v, 0, 2), wasm_i64x2_shuffle(t1v, t3v, 1, 3)};
+                            v128_t v[4];
+                            transpose4_i32(e[0][h], e[1][h], e[2][h], e[3][h], v);
                             for (int q = 0; q < 4; q++) {
                                 wide[((size_t)j * RX_STEPS + 4 * h + q) * 2 + g] = v[q];
                                 /* b = 1 is below 128: every engine sums this exactly */

@@ -1,4 +1,5 @@
-/* Helpers shared by the WebAssembly SIMD128 files (kernels_wasm.c, quant_wasm.c). */
+/* Helpers shared by the WebAssembly SIMD128 files (kernels_wasm.c, quant_wasm.c,
+ * quant_wasm_relaxed.c: header-only, no libc). */
 #ifndef SEAM_KERNELS_SIMD_WASM_H
 #define SEAM_KERNELS_SIMD_WASM_H
 
@@ -19,6 +20,17 @@ WAI v128_t half4_to_f32(v128_t h) {
     v128_t special = wasm_v128_or(shifted, wasm_i32x4_splat(0x70000000));
     v128_t is_special = wasm_i32x4_ge(em, wasm_i32x4_splat(0x7C00));
     return wasm_v128_or(sign, wasm_v128_bitselect(special, scaled, is_special));
+}
+
+/* The 4 x 4 transpose of 32-bit lanes: out[q] = [a[q], b[q], c[q], d[q]]. The tile kernels
+ * use it to regroup four weight rows so that one vector holds the same stretch of each. */
+WAI void transpose4_i32(v128_t a, v128_t b, v128_t c, v128_t d, v128_t out[4]) {
+    v128_t t0 = wasm_i32x4_shuffle(a, b, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(a, b, 2, 6, 3, 7);
+    v128_t t2 = wasm_i32x4_shuffle(c, d, 0, 4, 1, 5), t3 = wasm_i32x4_shuffle(c, d, 2, 6, 3, 7);
+    out[0] = wasm_i64x2_shuffle(t0, t2, 0, 2);
+    out[1] = wasm_i64x2_shuffle(t0, t2, 1, 3);
+    out[2] = wasm_i64x2_shuffle(t1, t3, 0, 2);
+    out[3] = wasm_i64x2_shuffle(t1, t3, 1, 3);
 }
 
 #endif
