@@ -98,13 +98,6 @@ WAI v128_t q4_dot(const uint8_t *w, const v128_t *xe) {
     return wasm_i32x4_add(p, wasm_i32x4_dot_i16x8(wasm_u16x8_shr(e1, 4), xe[3]));
 }
 
-/* [Σ p0, Σ p1, Σ p2, Σ p3]: unpack / add twice (shuffles V8 maps to punpck*). */
-WAI v128_t hsum4x4(v128_t p0, v128_t p1, v128_t p2, v128_t p3) {
-    v128_t u01 = wasm_i32x4_add(wasm_i32x4_shuffle(p0, p1, 0, 4, 1, 5), wasm_i32x4_shuffle(p0, p1, 2, 6, 3, 7));
-    v128_t u23 = wasm_i32x4_add(wasm_i32x4_shuffle(p2, p3, 0, 4, 1, 5), wasm_i32x4_shuffle(p2, p3, 2, 6, 3, 7));
-    return wasm_i32x4_add(wasm_i64x2_shuffle(u01, u23, 0, 2), wasm_i64x2_shuffle(u01, u23, 1, 3));
-}
-
 /* The f16 scales src[r * nb + b0 .. + nbk) of NR rows as f32 in dst[j * NR + r], so block
  * j's scales load as vectors; rows past R get 0 (their lanes are dropped anyway). */
 static void scales_f32(const uint16_t *src, int nb, int R, int b0, int nbk, float *dst) {

@@ -1,6 +1,7 @@
 /* The q8 prefill tiles with relaxed SIMD's byte dot product, built into a module of its own
- * (seam-relaxed.wasm) by Debian's clang-19: emscripten 3.1.6 (clang 14, binaryen 108) knows
- * only the pre-standard relaxed opcodes, which browsers no longer accept. The module has no
+ * (build-wasm/rx/st.wasm and mt.wasm, carried inside seam.js) by Debian's clang-19:
+ * emscripten 3.1.6 (clang 14, binaryen 108) knows only the pre-standard relaxed opcodes,
+ * which browsers no longer accept. The module has no
  * stack, data or libc; it imports the main module's memory, so every pointer here is an
  * address in seam's own heap, and web/rx_lib.js calls it on behalf of quant_wasm.c.
  *
@@ -40,10 +41,7 @@ __attribute__((export_name("seam_rx_mode"))) int seam_rx_mode(int s) {
         p[2 * h] = wasm_i32x4_mul(wasm_i32x4_extend_low_i16x8(a16[h]), wasm_u32x4_extend_low_u16x8(b16[h]));
         p[2 * h + 1] = wasm_i32x4_mul(wasm_i32x4_extend_high_i16x8(a16[h]), wasm_u32x4_extend_high_u16x8(b16[h]));
     }
-    v128_t u01 = wasm_i32x4_add(wasm_i32x4_shuffle(p[0], p[1], 0, 4, 1, 5), wasm_i32x4_shuffle(p[0], p[1], 2, 6, 3, 7));
-    v128_t u23 = wasm_i32x4_add(wasm_i32x4_shuffle(p[2], p[3], 0, 4, 1, 5), wasm_i32x4_shuffle(p[2], p[3], 2, 6, 3, 7));
-    v128_t want = wasm_i32x4_add(wasm_i64x2_shuffle(u01, u23, 0, 2), wasm_i64x2_shuffle(u01, u23, 1, 3));
-    want = wasm_i32x4_add(want, wasm_i32x4_splat(1000 + s));
+    v128_t want = wasm_i32x4_add(hsum4x4(p[0], p[1], p[2], p[3]), wasm_i32x4_splat(1000 + s));
     return wasm_i32x4_all_true(wasm_i32x4_eq(got, want));
 }
 
@@ -144,7 +142,7 @@ __attribute__((export_name("seam_rx_q8_tiles"))) void seam_rx_q8_tiles(const int
                     for (int i = 0; i < m; i++) {
                         float *row = y + (size_t)(t + i) * N + n;
                         for (int c = 0; c < R; c++)
-                            row[c] = acc[RX_NR * i + c] + (last && bias ? bias[n + c] : 0.0f);
+                            row[c] = last && bias ? acc[RX_NR * i + c] + bias[n + c] : acc[RX_NR * i + c];
                     }
                 }
             }

@@ -22,6 +22,13 @@ WAI v128_t half4_to_f32(v128_t h) {
     return wasm_v128_or(sign, wasm_v128_bitselect(special, scaled, is_special));
 }
 
+/* [Σ p0, Σ p1, Σ p2, Σ p3] of int32 lanes: unpack / add twice (shuffles V8 maps to punpck*). */
+WAI v128_t hsum4x4(v128_t p0, v128_t p1, v128_t p2, v128_t p3) {
+    v128_t u01 = wasm_i32x4_add(wasm_i32x4_shuffle(p0, p1, 0, 4, 1, 5), wasm_i32x4_shuffle(p0, p1, 2, 6, 3, 7));
+    v128_t u23 = wasm_i32x4_add(wasm_i32x4_shuffle(p2, p3, 0, 4, 1, 5), wasm_i32x4_shuffle(p2, p3, 2, 6, 3, 7));
+    return wasm_i32x4_add(wasm_i64x2_shuffle(u01, u23, 0, 2), wasm_i64x2_shuffle(u01, u23, 1, 3));
+}
+
 /* The 4 x 4 transpose of 32-bit lanes: out[q] = [a[q], b[q], c[q], d[q]]. The tile kernels
  * use it to regroup four weight rows so that one vector holds the same stretch of each. */
 WAI void transpose4_i32(v128_t a, v128_t b, v128_t c, v128_t d, v128_t out[4]) {
