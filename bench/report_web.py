@@ -44,11 +44,40 @@ def _r(a, b):
     return a / b if a and b else None
 
 
+def _median(v):
+    v = sorted(v)
+    n = len(v)
+    return None if not n else v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+
+
+def paired(a, b, key):
+    """a ÷ b for one figure (key: prefill_tok_s or decode_tok_s) of two rows. Where both rows'
+    runs carry the round they ran in (browser_bench.mjs's rounds), the median of the per-round
+    ratios and their spread: {"ratio", "lo", "hi", "rounds"}; otherwise the ratio of the rows'
+    best figures with rounds = 0 (raw files of older runs)."""
+    if not a or not b:
+        return None
+    ra = {x["round"]: x.get(key) for x in a.get("runs") or [] if "round" in x and x.get(key)}
+    rb = {x["round"]: x.get(key) for x in b.get("runs") or [] if "round" in x and x.get(key)}
+    both = sorted(set(ra) & set(rb))
+    if both:
+        rs = [ra[r] / rb[r] for r in both]
+        return {"ratio": _median(rs), "lo": min(rs), "hi": max(rs), "rounds": len(rs)}
+    r = _r(a.get(key), b.get(key))
+    return None if r is None else {"ratio": r, "lo": r, "hi": r, "rounds": 0}
+
+
+def median_of_runs(d, key):
+    return _median([x[key] for x in (d or {}).get("runs") or [] if x.get(key)])
+
+
 def collect(raw):
     """Rows keyed by (engine, weights, threads); None when the browser step left nothing."""
     meta = _load(raw, "web-meta.json")
     browser = _load(raw, "web-browser.json")
-    natives = {q: _load(raw, f"web-native-{q}.json") for q in ("q8", "f32")}
+    # browser_bench.mjs runs seam native in its own rounds (under "native"); older raw folders
+    # have native_gen's separate runs in web-native-*.json
+    natives = {q: ((browser or {}).get("native") or {}).get(q) or _load(raw, f"web-native-{q}.json") for q in ("q8", "f32")}
     notes = _lines(raw, "web-notes.txt")
     if not meta and not browser and not any(natives.values()) and not notes:
         return None
@@ -132,6 +161,32 @@ def limits(roof, m, rows, threads):
     return md, lambda q, t, v, relaxed=False: (need(q, t, v, relaxed), peak_name[which(q, relaxed)])
 
 
+def rounds_text(m, rows):
+    if not any("round" in x for d in rows.values() for x in d.get("runs") or []):
+        return f"A short warm-up generation first, then best of {m.get('reps', '?')} runs."
+    return ("This machine's speed drifts by up to 2× from minute to minute, so the engines take turns: for each "
+            "thread count every engine is loaded once (and warmed up with one generation), then "
+            f"{m.get('reps', '?')} rounds each run every engine once, in an order that rotates from round to "
+            "round; seam native (`bench/web/native_gen.c --serve`, a process of its own) joins the 1-thread "
+            "rounds, and the q8 page runs seam with and without its relaxed-SIMD tiles in each round. Figures are "
+            "the median of the rounds (best in brackets); every ratio below is the median of per-round ratios "
+            "(its range in brackets), so both sides of a ratio ran in the same minute.")
+
+
+def _fig(d, key):
+    med = median_of_runs(d, key)
+    if med is None or not any("round" in x for x in d.get("runs") or []):
+        return _f(d.get(key))
+    return f"{_f(med)} ({_f(d.get(key))})"
+
+
+def _ratio_text(p, pct=False):
+    if p is None:
+        return "—"
+    fmt = (lambda v: f"{100 * v:.0f}%") if pct else (lambda v: f"{v:.2f}×")
+    return fmt(p["ratio"]) + (f" ({fmt(p['lo'])}–{fmt(p['hi'])}, {p['rounds']} rounds)" if p["rounds"] > 1 else "")
+
+
 def render(raw):
     """(markdown lines, JSON-able dict), or (None, None) when there is nothing to show."""
     c = collect(raw)
@@ -141,13 +196,12 @@ def render(raw):
     threads = m.get("threads") or sorted({k[2] for k in rows if k[0] != "seam native"}) or [1]
     md = ["## Browser (issue 6): seam WebAssembly vs transformers.js, headless Chromium", ""]
     md += [f"One headless Chromium run (`bench/web_bench.sh` → `bench/web/browser_bench.mjs`), page served "
-           "cross-origin isolated (COOP/COEP) from 127.0.0.1 by `bench/web/serve.mjs`; every engine in a fresh "
-           "page. The random GPT-2-small of `make bench` (`tools/make_random_gpt2.c`, seed 1234, f32 and `seam "
+           "cross-origin isolated (COOP/COEP) from 127.0.0.1 by `bench/web/serve.mjs`; every engine in a page "
+           "of its own. The random GPT-2-small of `make bench` (`tools/make_random_gpt2.c`, seed 1234, f32 and `seam "
            "quantize --type q8`); prompt "
            f"{m.get('prompt_tokens', '?')} ids `(1000 + 997 i) mod 50257`, then {m.get('new_tokens', '?')} greedy "
            "tokens (end-of-text ignored). Prefill = prompt forward + first pick; decode = (N − 1) ÷ time from "
-           "the first token to the last. A short warm-up generation first, then best of "
-           f"{m.get('reps', '?')} runs.", ""]
+           "the first token to the last. " + rounds_text(m, rows), ""]
     md += ["- **seam wasm**: `build/web/seam.mjs` (seam.wasm for 1 thread, seam-mt.wasm for 2; SIMD128), "
            "q8 = `seam quantize --type q8` (Q8_0 blocks of 32), f32 = the checkpoint itself; no Cache API. Where "
            "the browser's relaxed-SIMD byte dot sums unsigned bytes exactly (V8 on x86 with AVX-VNNI), q8 "
@@ -185,43 +239,53 @@ def render(raw):
         if nat and key[0] != "seam native" and d.get("runs"):
             same = "yes" if d["runs"][0].get("ids") == nat.get("ids") else "no"
         load = f"{d['load_ms'] / 1000:.1f}" if d.get("load_ms") is not None else "—"
-        md.append(f"| {key[0]} | {key[1]} | {key[2]} | {_f(d.get('prefill_tok_s'))} | {_f(d.get('decode_tok_s'))} | "
+        md.append(f"| {key[0]} | {key[1]} | {key[2]} | {_fig(d, 'prefill_tok_s')} | {_fig(d, 'decode_tok_s')} | "
                   f"{d.get('first_token', '—')} | {same} | {load} |")
         table.append({"engine": key[0], "weights": key[1], "threads": key[2], "prefill_tok_s": d.get("prefill_tok_s"),
-                      "decode_tok_s": d.get("decode_tok_s"), "first_token": d.get("first_token"), "same_ids_as_native": same,
+                      "decode_tok_s": d.get("decode_tok_s"), "prefill_tok_s_median": median_of_runs(d, "prefill_tok_s"),
+                      "decode_tok_s_median": median_of_runs(d, "decode_tok_s"), "first_token": d.get("first_token"), "same_ids_as_native": same,
                       "load_ms": d.get("load_ms")})
     md.append("")
+    ab = []
+    for t in threads:
+        p = paired(rows.get(("seam wasm", "q8", t)), rows.get((NO_RX, "q8", t)), "prefill_tok_s")
+        if p:
+            ab.append(f"{t} thread{'s' if t > 1 else ''}: {_ratio_text(p)}")
+    if ab:
+        md += ["q8 prefill with the relaxed-SIMD tiles ÷ with the SIMD128 tiles only (same page): " + "; ".join(ab) + ".", ""]
 
     limits_md, peak_need = limits(b.get("roofline"), m, rows, threads)
     md += limits_md
     targets = []
 
     def target(name, t, fig, a, b, need, q=None, relaxed=False):
-        r = _r(a, b)
+        p = paired(a, b, f"{fig}_tok_s")
+        r = p["ratio"] if p else None
         res = "NOT MEASURED" if r is None else "PASS" if r >= need else "MISS"
         note = None
-        if res == "MISS" and fig == "prefill" and q and b:
-            share, peak_name = peak_need(q, t, need * b, relaxed) or (None, None)
+        # what the target asks of the peak, from the peer's median (best, for older raw files)
+        peer = (median_of_runs(b, f"{fig}_tok_s") if p and p["rounds"] else None) or (b or {}).get(f"{fig}_tok_s")
+        if res == "MISS" and fig == "prefill" and q and peer:
+            share, peak_name = peak_need(q, t, need * peer, relaxed) or (None, None)
             if share is not None:
                 note = f"needs {share:.0%} of the {peak_name} peak"
-        targets.append({"target": name, "threads": t, "figure": fig, "ratio": r, "result": res, "note": note})
+        targets.append({"target": name, "threads": t, "figure": fig, "ratio": r, "result": res, "note": note,
+                        "paired": p})
 
     for t in threads:
         for q, tq in (("q8", "q8"), ("f32", "fp32")):
             s, j = rows.get(("seam wasm", q, t)), rows.get(("transformers.js", q, t))
             for fig in ("decode", "prefill"):
-                target(f"seam wasm {q} ≥ {WASM_VS_TJS:g}× transformers.js {tq}", t, fig,
-                       (s or {}).get(f"{fig}_tok_s"), (j or {}).get(f"{fig}_tok_s"), WASM_VS_TJS, q,
+                target(f"seam wasm {q} ≥ {WASM_VS_TJS:g}× transformers.js {tq}", t, fig, s, j, WASM_VS_TJS, q,
                        bool((s or {}).get("relaxed_simd")))
     for q in ("q8", "f32"):
         s, n = rows.get(("seam wasm", q, 1)), rows.get(("seam native", q, 1))
         for fig in ("decode", "prefill"):
-            target(f"seam wasm {q}, 1 thread ≥ {WASM_VS_NATIVE:.0%} of native {q}, 1 thread", 1, fig,
-                   (s or {}).get(f"{fig}_tok_s"), (n or {}).get(f"{fig}_tok_s"), WASM_VS_NATIVE, q,
-                   bool((s or {}).get("relaxed_simd")))
+            target(f"seam wasm {q}, 1 thread ≥ {WASM_VS_NATIVE:.0%} of native {q}, 1 thread", 1, fig, s, n,
+                   WASM_VS_NATIVE, q, bool((s or {}).get("relaxed_simd")))
     md += ["| target | threads | figure | measured | result |", "| --- | --- | --- | --- | --- |"]
     for x in targets:
-        meas = "—" if x["ratio"] is None else (f"{100 * x['ratio']:.0f}%" if "%" in x["target"] else f"{x['ratio']:.2f}×")
+        meas = _ratio_text(x["paired"], "%" in x["target"])
         res = x["result"] + (f" ({x['note']})" if x.get("note") else "")
         md.append(f"| {x['target']} | {x['threads']} | {x['figure']} | {meas} | {res} |")
     n = {k: sum(x["result"] == k for x in targets) for k in ("PASS", "MISS", "NOT MEASURED")}

@@ -2,8 +2,10 @@
 # make bench's browser section (issue 6, "Figures"): in one headless Chromium run, prefill and
 # decode tok/s of the random GPT-2-small for seam's WebAssembly build (q8 and f32, 1 and 2
 # threads) and transformers.js (onnxruntime-web, q8 and fp32, numThreads 1 and 2) on an ONNX
-# export of the same weights, plus seam native (1 thread) with the same prompt ids and token
-# count, and SIMD128's arithmetic peaks in the same browser (bench/web/roofline_wasm.c).
+# export of the same weights, plus seam native (1 thread, bench/web/native_gen.c) with the same
+# prompt ids and token count, and SIMD128's arithmetic peaks in the same browser
+# (bench/web/roofline_wasm.c). Engines take turns in BENCH_WEB_REPS rounds (default 5; see
+# browser_bench.mjs), and the report reads medians of per-round ratios.
 # Results go to RAW_DIR/web-*.json; bench/report_web.py renders them (report.py calls it; run
 # standalone, this script renders RAW_DIR/web.md itself).
 #
@@ -14,7 +16,7 @@
 #
 # Environment (besides run.sh's BUILD, BENCH_PYTHON, BENCH_FRESH, BENCH_NO_INSTALL):
 #   BENCH_WEB_THREADS="1 2"   thread counts in the browser
-#   BENCH_WEB_PROMPT=128      prompt ids;  BENCH_WEB_TOKENS=32  greedy tokens;  BENCH_WEB_REPS=2
+#   BENCH_WEB_PROMPT=128      prompt ids;  BENCH_WEB_TOKENS=32  greedy tokens;  BENCH_WEB_REPS=5 rounds
 #   BENCH_WEB_TIMEOUT=900     seconds for the whole Chromium run
 #   BENCH_WEB_DIR=build/web   seam's WebAssembly build (make wasm)
 #   CHROMIUM=/usr/bin/chromium
@@ -28,7 +30,7 @@ BIN=$WORK/bin
 FIX=${SEAM_FIXTURES:-../shared/fixtures}
 PY=${BENCH_PYTHON:-/usr/bin/python3}
 WEB_THREADS=${BENCH_WEB_THREADS:-1 2}
-P=${BENCH_WEB_PROMPT:-128} N=${BENCH_WEB_TOKENS:-32} R=${BENCH_WEB_REPS:-2}
+P=${BENCH_WEB_PROMPT:-128} N=${BENCH_WEB_TOKENS:-32} R=${BENCH_WEB_REPS:-5}
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 TJS_VERSION=4.3.2 PW_VERSION=1.65.1
 G32=$WORK/gpt2-small-f32 GQ8=$WORK/gpt2-small-q8 TJS=$WORK/tjs-gpt2-small
@@ -116,19 +118,6 @@ if [ -n "${BENCH_FRESH:-}" ] || [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$wa
     fi
 fi
 
-# ------------------------------------------------------------------ native, 1 thread
-
-if [ -x "$BIN/native_gen" ]; then
-    for q in q8 f32; do
-        d=$GQ8
-        [ $q = f32 ] && d=$G32
-        [ -f "$d/model.safetensors" ] || continue
-        say "seam native $q, 1 thread"
-        "$BIN/native_gen" -m "$d" -t 1 --prompt "$P" --tokens "$N" --reps "$R" >"$RAW/web-native-$q.out" 2>"$RAW/web-native-$q.log" &&
-            mv "$RAW/web-native-$q.out" "$RAW/web-native-$q.json" || note "native_gen $q failed: $(tail -n 1 "$RAW/web-native-$q.log")"
-    done
-fi
-
 # ------------------------------------------------------------------ the browser run
 
 have_pkgs() {
@@ -162,12 +151,13 @@ else
             [ -f "$TJS/onnx/model_quantized.onnx" ] && TJS_ARG="q8"
             [ -f "$TJS/onnx/model.onnx" ] && TJS_ARG="${TJS_ARG:+$TJS_ARG,}fp32"
         fi
-        ROOF_ARG=""
+        ROOF_ARG="" NATIVE_ARG=""
+        [ -x "$BIN/native_gen" ] && NATIVE_ARG="--native $BIN/native_gen"
         [ -f "$ROOF" ] && ROOF_ARG="--roof $ROOF"
         say "headless Chromium: seam [${SEAM_ARG:-none}] transformers.js [${TJS_ARG:-none}], threads $WEB_THREADS"
         timeout "${BENCH_WEB_TIMEOUT:-900}" node bench/web/browser_bench.mjs --web "$WEB" --work "$WORK" \
             --seam "$SEAM_ARG" --tjs "$(basename "$TJS")" --tjs-dtypes "$TJS_ARG" --threads "$(echo $WEB_THREADS | tr ' ' ,)" \
-            --prompt "$P" --tokens "$N" --reps "$R" ${ROOF_ARG:-} >"$RAW/web-browser.out" 2> >(tee "$RAW/web-browser.log" >&2)
+            --prompt "$P" --tokens "$N" --reps "$R" ${ROOF_ARG:-} ${NATIVE_ARG:-} >"$RAW/web-browser.out" 2> >(tee "$RAW/web-browser.log" >&2)
         rc=$?
         sleep 0.2
         if [ $rc -eq 0 ] && "$PY" -c 'import json,sys; json.load(open(sys.argv[1]))' "$RAW/web-browser.out" 2>/dev/null; then

@@ -1,49 +1,52 @@
-// The in-page half of the browser bench (bench/web/browser_bench.mjs drives it): one engine,
-// one model, one thread count per page, so each page starts its wasm runtime fresh.
+// The in-page half of the browser bench (bench/web/browser_bench.mjs drives it): each page
+// holds one engine and one model (so each starts its wasm runtime fresh) and stays open for
+// the rounds of its thread count; browser_bench.mjs asks every page for one generation per
+// round, in turn, so that each ratio compares runs of the same moment on a machine whose
+// speed drifts.
 //
-// Both engines get the same prompt ids, N greedy tokens (end-of-text ignored) and the same
-// clocks: prefill = prompt forward (+ picking the first token), decode = (N - 1) ÷ the time from
-// the first token to the last (N - 1 single-token forwards and N picks). A short warm-up
-// generation first, so the optimising compilers have run; best of `reps` afterwards.
+// Every engine gets the same prompt ids, N greedy tokens (end-of-text ignored) and the same
+// clocks: prefill = prompt forward (+ picking the first token), decode = (N - 1) ÷ the time
+// from the first token to the last (N - 1 single-token forwards and N picks). open() ends
+// with a warm-up generation of the full prompt (4 tokens), so the optimising compilers have
+// run before the first round.
 
 const now = () => performance.now();
+const held = {}; // what open() loaded: { once(args) -> run, close() }
 
-function summarise(runs, P, N) {
-  const best = (k) => Math.max(...runs.map((r) => r[k]));
-  return {
-    prefill_tok_s: best('prefill_tok_s'), decode_tok_s: best('decode_tok_s'),
-    runs, prompt_tokens: P, new_tokens: N, first_token: runs[0].ids[0],
-    ids_equal_across_runs: runs.every((r) => r.ids.join() === runs[0].ids.join()),
-  };
-}
+const run = (ids, prefillMs, decodeMs, out) => ({
+  ids: out, prefill_ms: prefillMs, decode_ms: decodeMs,
+  prefill_tok_s: ids.length / prefillMs * 1000, decode_tok_s: (out.length - 1) / decodeMs * 1000,
+});
 
 /** seam's WebAssembly build through build/web/seam.mjs. */
-export async function seamRun({ seamUrl, modelUrl, threads, ids, N, reps, relaxed = true }) {
+export async function seamOpen({ seamUrl, modelUrl, threads, ids, q8 }) {
   const seam = await import(seamUrl);
   const t0 = now();
   const model = await seam.load(modelUrl, { threads, cache: false });
   const loadMs = now() - t0;
-  // relaxed: false keeps every thread on the SIMD128 q8 tiles (web/seam_wasm.c sw_rx), the
-  // A/B against the relaxed-SIMD ones in the same run
-  if (!relaxed) model._M._sw_rx(0);
-  const relaxedSimd = !!model._M._sw_rx(-1);
-  await model.generate(ids.slice(0, 16), { maxTokens: 4, greedy: true, ignoreEos: true });
-  const runs = [];
-  for (let r = 0; r < reps; r++) {
-    const g = await model.generate(ids, { maxTokens: N, greedy: true, ignoreEos: true });
+  const M = model._M;
+  const relaxedAvailable = !!M._sw_rx(-1);
+  const gen = async (relaxed, list, n) => {
+    // relaxed: false keeps every thread on the SIMD128 q8 tiles (web/seam_wasm.c sw_rx), the
+    // A/B against the relaxed-SIMD ones (only q8 prefill differs, and only in speed)
+    M._sw_rx(relaxed ? 1 : 0);
+    return model.generate(list, { maxTokens: n, greedy: true, ignoreEos: true });
+  };
+  await gen(true, ids, 4);
+  if (q8 && relaxedAvailable) await gen(false, ids, 4);
+  held.once = async ({ N, relaxed = true }) => {
+    const g = await gen(relaxed, ids, N);
     // generate(): prefillMs is the prompt forward; decodeMs holds N picks and N - 1 forwards.
-    runs.push({ ids: g.ids, prefill_ms: g.prefillMs, decode_ms: g.decodeMs,
-      prefill_tok_s: ids.length / g.prefillMs * 1000, decode_tok_s: (g.ids.length - 1) / g.decodeMs * 1000 });
-  }
+    return { relaxed_simd: !!M._sw_rx(-1), ...run(ids, g.prefillMs, g.decodeMs, g.ids) };
+  };
+  held.close = () => model.close();
   const info = model.info;
-  model.close();
-  return { engine: relaxed ? 'seam-wasm' : 'seam-wasm-simd128', relaxed_simd: relaxedSimd, threads: info.threads, simd: info.simd, weight_dtype: info.weightDtype,
-    weight_bytes: info.weightBytes, load_ms: loadMs, cross_origin_isolated: globalThis.crossOriginIsolated,
-    ...summarise(runs, ids.length, N) };
+  return { threads: info.threads, simd: info.simd, weight_dtype: info.weightDtype, weight_bytes: info.weightBytes,
+    relaxed_simd_available: relaxedAvailable, load_ms: loadMs, cross_origin_isolated: globalThis.crossOriginIsolated };
 }
 
 /** transformers.js (onnxruntime-web, wasm execution provider), everything from this origin. */
-export async function tjsRun({ tjsUrl, ortDir, modelRoot, modelId, dtype, threads, ids, N, reps }) {
+export async function tjsOpen({ tjsUrl, ortDir, modelRoot, modelId, dtype, threads, ids }) {
   const T = await import(tjsUrl);
   const { env } = T;
   env.allowRemoteModels = false;
@@ -69,26 +72,29 @@ export async function tjsRun({ tjsUrl, ortDir, modelRoot, modelId, dtype, thread
     }
     end() {}
   }
-  const gen = async (list, n) => {
+  const gen = async (n) => {
     const c = new Clock();
-    const input_ids = new T.Tensor('int64', BigInt64Array.from(list, BigInt), [1, list.length]);
-    const attention_mask = new T.Tensor('int64', new BigInt64Array(list.length).fill(1n), [1, list.length]);
+    const input_ids = new T.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]);
+    const attention_mask = new T.Tensor('int64', new BigInt64Array(ids.length).fill(1n), [1, ids.length]);
     const t = now();
     await model.generate({ input_ids, attention_mask, max_new_tokens: n, min_new_tokens: n, do_sample: false, streamer: c });
     return { t, c };
   };
-  await gen(ids.slice(0, 16), 4);
-  const runs = [];
-  for (let r = 0; r < reps; r++) {
-    const { t, c } = await gen(ids, N);
+  await gen(4);
+  held.once = async ({ N }) => {
+    const { t, c } = await gen(N);
     const first = c.times[0], last = c.times[c.times.length - 1];
-    runs.push({ ids: c.ids, prefill_ms: first - t, decode_ms: last - first,
-      prefill_tok_s: ids.length / (first - t) * 1000, decode_tok_s: (c.ids.length - 1) / (last - first) * 1000 });
-  }
-  await model.dispose();
-  return { engine: 'transformers.js', version: T.env.version, ort_version: onnx.versions?.web ?? null, threads,
-    dtype, load_ms: loadMs, cross_origin_isolated: globalThis.crossOriginIsolated, ...summarise(runs, ids.length, N) };
+    return run(ids, first - t, last - first, c.ids);
+  };
+  held.close = () => model.dispose();
+  return { version: T.env.version, ort_version: onnx.versions?.web ?? null, threads, dtype, load_ms: loadMs,
+    cross_origin_isolated: globalThis.crossOriginIsolated };
 }
+
+/** One generation of whatever this page opened. */
+export async function once(args) { return held.once(args); }
+
+export async function close() { if (held.close) await held.close(); }
 
 /** bench/web/roofline_wasm.c's probes (and bench/web/roofline_relaxed.c's, when it sits beside
  * it): the best of 5 timed calls of each, every call sized from a calibration run to take
