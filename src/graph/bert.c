@@ -134,29 +134,6 @@ static void bert_linear(bert_ctx *c, int l, int i, const float *x, int R, const 
 
 /* ------------------------------------------------------------------ row jobs */
 
-typedef struct {
-    bert_ctx *c;
-    const float *add;          /* residual input added to h before the norm, or NULL */
-    const float *w, *b;
-    int rows;
-} norm_job;
-
-/* h = LayerNorm(h + add), row by row. */
-static void norm_worker(void *arg, int ith, int nth) {
-    const norm_job *j = arg;
-    int C = j->c->m->cfg.hidden, lo, hi;
-    float eps = j->c->m->cfg.layer_norm_eps;
-    seam_pool_chunk(j->rows, 1, ith, nth, &lo, &hi);
-    for (int r = lo; r < hi; r++) {
-        float *h = j->c->h + (size_t)r * C;
-        if (j->add) {
-            const float *a = j->add + (size_t)r * C;
-            for (int i = 0; i < C; i++) h[i] += a[i];
-        }
-        j->c->k->layernorm(h, j->w, j->b, eps, h, C);
-    }
-}
-
 /* fn on the pool, or on this thread when its rows hold fewer than ~16K floats: waking the
  * pool then costs more than the work. */
 static void run_rows(bert_ctx *c, seam_pool_fn fn, void *job, int rows) {
@@ -164,9 +141,9 @@ static void run_rows(bert_ctx *c, seam_pool_fn fn, void *job, int rows) {
     else seam_pool_run(c->pool, fn, job);
 }
 
+/* h = LayerNorm(h + add), row by row (add may be NULL). */
 static void add_norm(bert_ctx *c, const float *add, const float *w, const float *b, int rows) {
-    norm_job j = {c, add, w, b, rows};
-    run_rows(c, norm_worker, &j, rows);
+    op_add_norm(c->pool, c->k, c->h, add, w, b, c->m->cfg.layer_norm_eps, c->h, rows, c->m->cfg.hidden);
 }
 
 typedef struct {

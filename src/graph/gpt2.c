@@ -247,8 +247,7 @@ static void attention(seam_context *c, int local_layer, int abs_layer, int T, in
     int C = in->n_embd, D = C / in->n_head;
     float *kc = c->kcache + (size_t)local_layer * c->kv_ld * C;
     float *vc = c->vcache + (size_t)local_layer * c->kv_ld * C;
-    op_transpose_heads(c->qkv + C, (size_t)3 * C, T, C, kc, c->kv_ld, pos0);
-    op_transpose_heads(c->qkv + 2 * C, (size_t)3 * C, T, C, vc, c->kv_ld, pos0);
+    op_transpose_kv(c->pool, c->qkv + C, c->qkv + 2 * C, (size_t)3 * C, T, C, kc, vc, c->kv_ld, pos0);
     float scale = in->scale_attn_weights ? 1.0f / sqrtf((float)D) : 1.0f;
     if (in->scale_attn_by_inverse_layer_idx) scale /= (float)(abs_layer + 1);
     attention_job j = {c, kc, vc, T, pos0, scale};
@@ -262,19 +261,15 @@ static void layer_forward(seam_context *c, int l, float *hidden, int T, int pos0
     int C = in->n_embd, I = in->n_inner;
     float eps = in->layer_norm_epsilon;
 
-    for (int t = 0; t < T; t++)
-        c->k->layernorm(hidden + (size_t)t * C, L->ln1_w, L->ln1_b, eps, c->xn + (size_t)t * C, C);
+    op_add_norm(c->pool, c->k, hidden, NULL, L->ln1_w, L->ln1_b, eps, c->xn, T, C);
     matmul(c, c->xn, T, &L->attn_w, &L->attn_w_q, L->attn_b, c->qkv, 1);
     attention(c, l - c->layer_begin, l, T, pos0);
     matmul(c, c->att, T, &L->attn_proj_w, &L->attn_proj_w_q, L->attn_proj_b, c->tmp, 1);
-    for (size_t i = 0; i < (size_t)T * C; i++) hidden[i] += c->tmp[i];
-
-    for (int t = 0; t < T; t++)
-        c->k->layernorm(hidden + (size_t)t * C, L->ln2_w, L->ln2_b, eps, c->xn + (size_t)t * C, C);
+    op_add_norm(c->pool, c->k, hidden, c->tmp, L->ln2_w, L->ln2_b, eps, c->xn, T, C);
     matmul(c, c->xn, T, &L->fc_w, &L->fc_w_q, L->fc_b, c->mlp, 1);
     op_activation(c->pool, m->cfg.activation, c->mlp, (size_t)T * I);
     matmul(c, c->mlp, T, &L->fc_proj_w, &L->fc_proj_w_q, L->fc_proj_b, c->tmp, 1);
-    for (size_t i = 0; i < (size_t)T * C; i++) hidden[i] += c->tmp[i];
+    op_add_norm(c->pool, c->k, hidden, c->tmp, NULL, NULL, 0.0f, NULL, T, C);
 }
 
 seam_status seam_run_layers(seam_context *c, int a, int b, float *hidden, int T, int pos0, seam_error *err) {

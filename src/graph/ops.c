@@ -252,6 +252,63 @@ void op_transpose_heads(const float *rows, size_t ldr, int T, int C, float *dst,
     }
 }
 
+/* Rows or components below this many floats are done on the calling thread: waking the
+ * pool costs more than the work (decode's single rows). */
+#define OP_POOL_MIN_FLOATS 16384
+
+typedef struct {
+    const seam_kernels *k;
+    float *h, *y;
+    const float *add, *w, *b;
+    float eps;
+    int T, C;
+} add_norm_job;
+
+static void add_norm_worker(void *arg, int ith, int nth) {
+    const add_norm_job *j = arg;
+    int lo, hi;
+    seam_pool_chunk(j->T, 1, ith, nth, &lo, &hi);
+    for (int t = lo; t < hi; t++) {
+        float *h = j->h + (size_t)t * j->C;
+        if (j->add) {
+            const float *a = j->add + (size_t)t * j->C;
+            for (int i = 0; i < j->C; i++) h[i] += a[i];
+        }
+        if (j->w) j->k->layernorm(h, j->w, j->b, j->eps, j->y + (size_t)t * j->C, j->C);
+    }
+}
+
+void op_add_norm(seam_pool *pool, const seam_kernels *k, float *h, const float *add, const float *w, const float *b,
+                 float eps, float *y, int T, int C) {
+    add_norm_job j = {k, h, y, add, w, b, eps, T, C};
+    if ((size_t)T * (size_t)C < OP_POOL_MIN_FLOATS) add_norm_worker(&j, 0, 1);
+    else seam_pool_run(pool, add_norm_worker, &j);
+}
+
+typedef struct {
+    const float *krows, *vrows;
+    size_t ldr, ld;
+    int T, C, pos0;
+    float *kdst, *vdst;
+} transpose_kv_job;
+
+static void transpose_kv_worker(void *arg, int ith, int nth) {
+    const transpose_kv_job *j = arg;
+    int lo, hi;
+    /* 16 components per share: a cache line of each destination row stays with one thread */
+    seam_pool_chunk(j->C, 16, ith, nth, &lo, &hi);
+    if (lo >= hi) return;
+    op_transpose_heads(j->krows + lo, j->ldr, j->T, hi - lo, j->kdst + (size_t)lo * j->ld, j->ld, j->pos0);
+    op_transpose_heads(j->vrows + lo, j->ldr, j->T, hi - lo, j->vdst + (size_t)lo * j->ld, j->ld, j->pos0);
+}
+
+void op_transpose_kv(seam_pool *pool, const float *krows, const float *vrows, size_t ldr, int T, int C, float *kdst,
+                     float *vdst, size_t ld, int pos0) {
+    transpose_kv_job j = {krows, vrows, ldr, ld, T, C, pos0, kdst, vdst};
+    if ((size_t)T * (size_t)C < OP_POOL_MIN_FLOATS) transpose_kv_worker(&j, 0, 1);
+    else seam_pool_run(pool, transpose_kv_worker, &j);
+}
+
 void op_attend(const seam_kernels *k, const seam_attend_tile *a) {
     if (k->attend) k->attend(a);
     else seam_attend_generic(k, a);

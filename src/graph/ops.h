@@ -40,5 +40,14 @@ void op_transpose_heads(const float *rows, size_t ldr, int T, int C, float *dst,
 void op_attend(const seam_kernels *k, const seam_attend_tile *a);
 /* Element-wise activation over x[0..n). */
 void op_activation(seam_pool *pool, int activation, float *x, size_t n);
+/* Row by row over T rows of C: h += add (when add is non-NULL), then y = LayerNorm(h) with
+ * w, b, eps (when w is non-NULL; y may be h). On the pool when the rows are large enough to
+ * pay for waking it. */
+void op_add_norm(seam_pool *pool, const seam_kernels *k, float *h, const float *add, const float *w, const float *b,
+                 float eps, float *y, int T, int C);
+/* op_transpose_heads of two row blocks at once (a layer's K and V), the components shared
+ * among the pool's threads. */
+void op_transpose_kv(seam_pool *pool, const float *krows, const float *vrows, size_t ldr, int T, int C, float *kdst,
+                     float *vdst, size_t ld, int pos0);
 
 #endif
