@@ -17,7 +17,9 @@ static void neon_quantize_x(const float *x, int K, int8_t *q, float *d, float *s
         float32x4_t m = vdupq_n_f32(0.0f);
         for (int i = 0; i < 8; i++) {
             v[i] = vld1q_f32(xb + 4 * i);
-            m = vmaxq_f32(m, vabsq_f32(v[i]));
+            /* maxNum leaves a NaN out of the max, as fmaxf does in the scalar version; the
+             * conversion below turns a NaN (or an infinite block's inf · 0) into 0, as there */
+            m = vmaxnmq_f32(m, vabsq_f32(v[i]));
         }
         float amax = vmaxvq_f32(m);
         float id = amax > 0.0f ? 127.0f / amax : 0.0f;

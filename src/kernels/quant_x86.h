@@ -27,14 +27,18 @@ QAI int q_hsum8i(__m256i v) {
 }
 
 /* Bit-identical to the scalar quantize_x: the same max, the same f32 multiply by the same
- * 127 / max, and the same round-to-nearest-even (cvtps under the default MXCSR = lrintf). */
+ * 127 / max, and the same round-to-nearest-even (cvtps under the default MXCSR = lrintf).
+ * NaN inputs (and the inf · 0 of a block whose max is infinite) quantise to 0 and stay out
+ * of the max, as there: maxps would pass a NaN on and cvtps turn it into INT_MIN. */
+QAI __m256 q_nan_to_zero(__m256 v) { return _mm256_and_ps(v, _mm256_cmp_ps(v, v, _CMP_ORD_Q)); }
+
 QAI void q_quantize_x_avx2(const float *x, int K, int8_t *q, float *d, float *s) {
     const __m256 signbit = _mm256_set1_ps(-0.0f);
     const __m256i perm = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
     for (int b = 0; b < K / SEAM_QBLOCK; b++) {
         const float *xb = x + b * SEAM_QBLOCK;
-        __m256 v0 = _mm256_loadu_ps(xb), v1 = _mm256_loadu_ps(xb + 8);
-        __m256 v2 = _mm256_loadu_ps(xb + 16), v3 = _mm256_loadu_ps(xb + 24);
+        __m256 v0 = q_nan_to_zero(_mm256_loadu_ps(xb)), v1 = q_nan_to_zero(_mm256_loadu_ps(xb + 8));
+        __m256 v2 = q_nan_to_zero(_mm256_loadu_ps(xb + 16)), v3 = q_nan_to_zero(_mm256_loadu_ps(xb + 24));
         __m256 m = _mm256_max_ps(_mm256_max_ps(_mm256_andnot_ps(signbit, v0), _mm256_andnot_ps(signbit, v1)),
                                  _mm256_max_ps(_mm256_andnot_ps(signbit, v2), _mm256_andnot_ps(signbit, v3)));
         __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
@@ -43,8 +47,10 @@ QAI void q_quantize_x_avx2(const float *x, int K, int8_t *q, float *d, float *s)
         float amax = _mm_cvtss_f32(m4);
         float id = amax > 0.0f ? 127.0f / amax : 0.0f;
         __m256 iv = _mm256_set1_ps(id);
-        __m256i i0 = _mm256_cvtps_epi32(_mm256_mul_ps(v0, iv)), i1 = _mm256_cvtps_epi32(_mm256_mul_ps(v1, iv));
-        __m256i i2 = _mm256_cvtps_epi32(_mm256_mul_ps(v2, iv)), i3 = _mm256_cvtps_epi32(_mm256_mul_ps(v3, iv));
+        __m256i i0 = _mm256_cvtps_epi32(q_nan_to_zero(_mm256_mul_ps(v0, iv)));
+        __m256i i1 = _mm256_cvtps_epi32(q_nan_to_zero(_mm256_mul_ps(v1, iv)));
+        __m256i i2 = _mm256_cvtps_epi32(q_nan_to_zero(_mm256_mul_ps(v2, iv)));
+        __m256i i3 = _mm256_cvtps_epi32(q_nan_to_zero(_mm256_mul_ps(v3, iv)));
         int sum = q_hsum8i(_mm256_add_epi32(_mm256_add_epi32(i0, i1), _mm256_add_epi32(i2, i3)));
         i0 = _mm256_packs_epi32(i0, i1);
         i2 = _mm256_packs_epi32(i2, i3);
