@@ -330,7 +330,12 @@ def render(raw):
             busy = 0.0
         line = (f"Load average at the start / end of this section: {m['loadavg_start']} / {m.get('loadavg_end', '?')} "
                 f"(on {cores or '?'} logical cores)")
-        if cores and busy > 0.5 * cores:
+        rounds = any("round" in x for d in rows.values() for x in d.get("runs") or [])
+        if cores and busy > 0.5 * cores and rounds:
+            md.append(f"- **Busy machine:** {line}; the 1-minute figure also counts whatever ran in the minute before. "
+                      "Each ratio pairs runs of the same round, so a slow minute slows both sides of it; the range "
+                      "beside each median shows how far single rounds strayed.")
+        elif cores and busy > 0.5 * cores:
             md.append(f"- **Busy machine:** {line}. Other processes took CPU time from every engine at different moments, "
                       "so single figures and the ratios built on them can be off by 2× either way; rerun on an idle "
                       "machine before reading PASS or MISS into them.")
