@@ -35,8 +35,6 @@ _Static_assert(NR == 8, "store_cols and interleave4 take two groups of four colu
  * ran 20% slower (spills), 2 rows ~5%. */
 #define MR 3
 
-#define QX_ROUND 12582912.0f /* 1.5 * 2^23 */
-
 static void wasm_quantize_x(const float *x, int K, int8_t *q, float *d, float *s) {
     for (int b = 0; b < K / SEAM_QBLOCK; b++) {
         const float *xb = x + b * SEAM_QBLOCK;
@@ -52,12 +50,10 @@ static void wasm_quantize_x(const float *x, int K, int8_t *q, float *d, float *s
         float id = amax > 0.0f ? 127.0f / amax : 0.0f;
         v128_t iv = wasm_f32x4_splat(id), sum = wasm_i32x4_splat(0), i32[8];
         for (int i = 0; i < 8; i++) {
-            /* round half to even, like seam_round_even: adding 1.5 * 2^23 leaves the rounded
-             * value in the low mantissa bits (|x·id| ≤ 127 needs no clamp), one subtraction
-             * from the integer; V8 lowers nearest + trunc_sat to many more instructions.
-             * NaN lanes (x·id != itself) become 0, as in the scalar version. */
-            v128_t xi = wasm_f32x4_mul(v[i], iv), big = wasm_f32x4_add(xi, wasm_f32x4_splat(QX_ROUND));
-            i32[i] = wasm_v128_and(wasm_i32x4_sub(big, wasm_f32x4_splat(QX_ROUND)), wasm_f32x4_eq(xi, xi));
+            /* round half to even, like seam_round_even (round_biased: |x·id| ≤ 127 needs no
+             * clamp); NaN lanes (x·id != itself) become 0, as in the scalar version */
+            v128_t xi = wasm_f32x4_mul(v[i], iv);
+            i32[i] = wasm_v128_and(biased_to_i32(round_biased(xi)), wasm_f32x4_eq(xi, xi));
             sum = wasm_i32x4_add(sum, i32[i]);
         }
         for (int h = 0; h < 2; h++) {

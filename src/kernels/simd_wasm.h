@@ -7,6 +7,14 @@
 
 #define WAI static inline __attribute__((always_inline))
 
+/* x + SW_ROUND_BIAS (1.5 · 2^23) leaves round-half-to-even(x) in the low mantissa bits for
+ * |x| < 2^22: minus SW_ROUND_BIAS it is that value as a float, and its bits minus the bias's
+ * bits are that value as an int32. V8 lowers f32x4.nearest + i32x4.trunc_sat_f32x4 to many
+ * more x86 instructions (saturation and NaN rules) than this add and subtraction. */
+#define SW_ROUND_BIAS 12582912.0f
+WAI v128_t round_biased(v128_t x) { return wasm_f32x4_add(x, wasm_f32x4_splat(SW_ROUND_BIAS)); }
+WAI v128_t biased_to_i32(v128_t big) { return wasm_i32x4_sub(big, wasm_f32x4_splat(SW_ROUND_BIAS)); }
+
 /* f16 → f32 without a conversion instruction: moving exponent and mantissa into place
  * and multiplying by 2^112 rebiases normals and turns subnormal halves (which land as f32
  * subnormals, kept exactly: WebAssembly never flushes them) into the right normals. The
