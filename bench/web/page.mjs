@@ -26,16 +26,16 @@ export async function seamOpen({ seamUrl, modelUrl, threads, ids, q8 }) {
   const loadMs = now() - t0;
   const M = model._M;
   const relaxedAvailable = !!M._sw_rx(-1);
-  const gen = async (relaxed, list, n) => {
+  const gen = async (relaxed, n) => {
     // relaxed: false keeps every thread on the SIMD128 q8 tiles (web/seam_wasm.c sw_rx), the
     // A/B against the relaxed-SIMD ones (only q8 prefill differs, and only in speed)
     M._sw_rx(relaxed ? 1 : 0);
-    return model.generate(list, { maxTokens: n, greedy: true, ignoreEos: true });
+    return model.generate(ids, { maxTokens: n, greedy: true, ignoreEos: true });
   };
-  await gen(true, ids, 4);
-  if (q8 && relaxedAvailable) await gen(false, ids, 4);
+  await gen(true, 4);
+  if (q8 && relaxedAvailable) await gen(false, 4);
   held.once = async ({ N, relaxed = true }) => {
-    const g = await gen(relaxed, ids, N);
+    const g = await gen(relaxed, N);
     // generate(): prefillMs is the prompt forward; decodeMs holds N picks and N - 1 forwards.
     return { relaxed_simd: !!M._sw_rx(-1), ...run(ids, g.prefillMs, g.decodeMs, g.ids) };
   };
