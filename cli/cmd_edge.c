@@ -156,7 +156,7 @@ static int step(edge_state *e, const edge_opts *o, const int32_t *ids, int T, in
         if (seam_client_step_ids(e->cl, &e->rs, ids, T, pos, e->hidden, err)) return 0;
         t0 = NOW();
         float *last = e->hidden + (size_t)(T - 1) * in->n_embd;
-        if (seam_run_layers(e->ctx, k, N, e->hidden, T, pos, err) || seam_final_norm(e->ctx, last, 1, err) ||
+        if (seam_run_layers_last_row(e->ctx, k, N, e->hidden, T, pos, err) || seam_final_norm(e->ctx, last, 1, err) ||
             seam_lm_head(e->ctx, last, 1, e->logits, err))
             return 0;
         *next = seam_sample(e->smp, e->logits);

@@ -148,6 +148,13 @@ int seam_context_threads(const seam_context *c);
 seam_status seam_embed(seam_context *c, const int32_t *ids, int T, int pos0, float *hidden, seam_error *err);
 seam_status seam_run_layers(seam_context *c, int layer_a, int layer_b, float *hidden, int T, int pos0,
                             seam_error *err);
+/* As seam_run_layers, for a caller that then needs only the last row (the final norm and
+ * head of row T - 1, to sample the next token): layer layer_b - 1 still writes every row's
+ * keys and values to its cache but computes its attention and MLP for row T - 1 alone, so on
+ * return only that row of hidden holds the layers' output; the rows before it are left as
+ * scratch. On a 128-token prompt through GPT-2 small's 12 layers this skips ~6% of the work. */
+seam_status seam_run_layers_last_row(seam_context *c, int layer_a, int layer_b, float *hidden, int T, int pos0,
+                                     seam_error *err);
 /* Final layer norm, in place on [T, C]. */
 seam_status seam_final_norm(seam_context *c, float *hidden, int T, seam_error *err);
 /* Logits for each row of normed [T, C] into logits [T, V]. */

@@ -454,7 +454,7 @@ SW_EXPORT int sw_split_tail(sw_session *s, const uint8_t *msg, int len, int pos,
         return -2;
     }
     float *last = s->hidden + (size_t)(T - 1) * (size_t)C;
-    if (seam_run_layers(s->ctx, s->split, s->in->n_layer, s->hidden, T, pos, &last_err) ||
+    if (seam_run_layers_last_row(s->ctx, s->split, s->in->n_layer, s->hidden, T, pos, &last_err) ||
         seam_final_norm(s->ctx, last, 1, &last_err) || seam_lm_head(s->ctx, last, 1, s->logits, &last_err))
         return -2;
     return seam_sample(s->smp, s->logits);

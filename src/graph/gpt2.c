@@ -199,7 +199,7 @@ seam_status seam_embed(seam_context *c, const int32_t *ids, int T, int pos0, flo
 typedef struct {
     seam_context *c;
     const float *kc, *vc;
-    int T, pos0;
+    int T, pos0, r0; /* query rows [r0, T) */
     float scale;
 } attention_job;
 
@@ -212,12 +212,13 @@ static void attention_unit(int u, int tiles, int *h, int *t0) {
     *t0 = SEAM_ATTEND_ROWS * (k % 2 == 0 ? k / 2 : tiles - 1 - k / 2);
 }
 
-/* One thread's share of the (head, tile of up to SEAM_ATTEND_ROWS rows) units. */
+/* One thread's share of the (head, tile of up to SEAM_ATTEND_ROWS query rows) units. */
 static void attention_worker(void *arg, int ith, int nth) {
     const attention_job *j = arg;
     seam_context *c = j->c;
     const seam_model_info *in = &c->m->cfg.info;
-    int C = in->n_embd, H = in->n_head, D = C / H, tiles = (j->T + SEAM_ATTEND_ROWS - 1) / SEAM_ATTEND_ROWS, lo, hi;
+    int C = in->n_embd, H = in->n_head, D = C / H, lo, hi;
+    int tiles = (j->T - j->r0 + SEAM_ATTEND_ROWS - 1) / SEAM_ATTEND_ROWS;
     size_t head = (size_t)D * c->kv_ld;
     seam_attend_tile a = {0};
     a.ldq = (size_t)3 * C;
@@ -231,6 +232,7 @@ static void attention_worker(void *arg, int ith, int nth) {
     for (int u = lo; u < hi; u++) {
         int h, t0;
         attention_unit(u, tiles, &h, &t0);
+        t0 += j->r0;
         a.R = j->T - t0 < SEAM_ATTEND_ROWS ? j->T - t0 : SEAM_ATTEND_ROWS;
         a.n = j->pos0 + t0 + 1;
         a.q = c->qkv + (size_t)t0 * 3 * C + (size_t)h * D;
@@ -241,8 +243,9 @@ static void attention_worker(void *arg, int ith, int nth) {
     }
 }
 
-/* Causal self-attention for T new rows at pos0.. against the cache of one layer. */
-static void attention(seam_context *c, int local_layer, int abs_layer, int T, int pos0) {
+/* Causal self-attention for T new rows at pos0.. against the cache of one layer: all T
+ * rows' keys and values go into the cache, the output is computed for rows [r0, T). */
+static void attention(seam_context *c, int local_layer, int abs_layer, int T, int pos0, int r0) {
     const seam_model_info *in = &c->m->cfg.info;
     int C = in->n_embd, D = C / in->n_head;
     float *kc = c->kcache + (size_t)local_layer * c->kv_ld * C;
@@ -250,29 +253,36 @@ static void attention(seam_context *c, int local_layer, int abs_layer, int T, in
     op_transpose_kv(c->pool, c->qkv + C, c->qkv + 2 * C, (size_t)3 * C, T, C, kc, vc, c->kv_ld, pos0);
     float scale = in->scale_attn_weights ? 1.0f / sqrtf((float)D) : 1.0f;
     if (in->scale_attn_by_inverse_layer_idx) scale /= (float)(abs_layer + 1);
-    attention_job j = {c, kc, vc, T, pos0, scale};
-    seam_pool_run(c->pool, attention_worker, &j);
+    attention_job j = {c, kc, vc, T, pos0, r0, scale};
+    if (r0 < T) seam_pool_run(c->pool, attention_worker, &j);
 }
 
-static void layer_forward(seam_context *c, int l, float *hidden, int T, int pos0) {
+/* One block on T rows at pos0. Rows [r0, T) of hidden get the block's output; rows before
+ * r0 only put their keys and values into the cache (their attention and MLP are skipped). */
+static void layer_forward(seam_context *c, int l, float *hidden, int T, int pos0, int r0) {
     const seam_model *m = c->m;
     const seam_model_info *in = &m->cfg.info;
     const gpt2_layer *L = &m->layers[l];
-    int C = in->n_embd, I = in->n_inner;
+    int C = in->n_embd, I = in->n_inner, R = T - r0;
     float eps = in->layer_norm_epsilon;
+    float *h = hidden + (size_t)r0 * C, *xn = c->xn + (size_t)r0 * C, *tmp = c->tmp + (size_t)r0 * C;
+    float *mlp = c->mlp + (size_t)r0 * I;
 
     op_add_norm(c->pool, c->k, hidden, NULL, L->ln1_w, L->ln1_b, eps, c->xn, T, C);
     matmul(c, c->xn, T, &L->attn_w, &L->attn_w_q, L->attn_b, c->qkv, 1);
-    attention(c, l - c->layer_begin, l, T, pos0);
-    matmul(c, c->att, T, &L->attn_proj_w, &L->attn_proj_w_q, L->attn_proj_b, c->tmp, 1);
-    op_add_norm(c->pool, c->k, hidden, c->tmp, L->ln2_w, L->ln2_b, eps, c->xn, T, C);
-    matmul(c, c->xn, T, &L->fc_w, &L->fc_w_q, L->fc_b, c->mlp, 1);
-    op_activation(c->pool, m->cfg.activation, c->mlp, (size_t)T * I);
-    matmul(c, c->mlp, T, &L->fc_proj_w, &L->fc_proj_w_q, L->fc_proj_b, c->tmp, 1);
-    op_add_norm(c->pool, c->k, hidden, c->tmp, NULL, NULL, 0.0f, NULL, T, C);
+    attention(c, l - c->layer_begin, l, T, pos0, r0);
+    if (R == 0) return;
+    matmul(c, c->att + (size_t)r0 * C, R, &L->attn_proj_w, &L->attn_proj_w_q, L->attn_proj_b, tmp, 1);
+    op_add_norm(c->pool, c->k, h, tmp, L->ln2_w, L->ln2_b, eps, xn, R, C);
+    matmul(c, xn, R, &L->fc_w, &L->fc_w_q, L->fc_b, mlp, 1);
+    op_activation(c->pool, m->cfg.activation, mlp, (size_t)R * I);
+    matmul(c, mlp, R, &L->fc_proj_w, &L->fc_proj_w_q, L->fc_proj_b, tmp, 1);
+    op_add_norm(c->pool, c->k, h, tmp, NULL, NULL, 0.0f, NULL, R, C);
 }
 
-seam_status seam_run_layers(seam_context *c, int a, int b, float *hidden, int T, int pos0, seam_error *err) {
+/* Layers [a, b); the last of them computes its output for rows [last_r0, T) only. */
+static seam_status run_layers(seam_context *c, int a, int b, float *hidden, int T, int pos0, int last_r0,
+                              seam_error *err) {
     const seam_model_info *in = &c->m->cfg.info;
     seam_status s = check_rows(c, T, pos0, err);
     if (s) return s;
@@ -282,8 +292,16 @@ seam_status seam_run_layers(seam_context *c, int a, int b, float *hidden, int T,
     if (a < b && (a < c->layer_begin || b > c->layer_end))
         return seam_fail(err, SEAM_ERR_RANGE, "layers [%d, %d) are outside the [%d, %d) this context caches", a, b,
                          c->layer_begin, c->layer_end);
-    for (int l = a; l < b; l++) layer_forward(c, l, hidden, T, pos0);
+    for (int l = a; l < b; l++) layer_forward(c, l, hidden, T, pos0, l == b - 1 ? last_r0 : 0);
     return SEAM_OK;
+}
+
+seam_status seam_run_layers(seam_context *c, int a, int b, float *hidden, int T, int pos0, seam_error *err) {
+    return run_layers(c, a, b, hidden, T, pos0, 0, err);
+}
+
+seam_status seam_run_layers_last_row(seam_context *c, int a, int b, float *hidden, int T, int pos0, seam_error *err) {
+    return run_layers(c, a, b, hidden, T, pos0, T > 0 ? T - 1 : 0, err);
 }
 
 seam_status seam_final_norm(seam_context *c, float *hidden, int T, seam_error *err) {
@@ -326,7 +344,8 @@ seam_status seam_forward(seam_context *c, const int32_t *ids, int T, int pos0, f
     for (int done = 0; done < T;) {
         int n = T - done < c->max_batch ? T - done : c->max_batch;
         if ((s = seam_embed(c, ids + done, n, pos0 + done, c->hidden, err)) ||
-            (s = seam_run_layers(c, 0, in->n_layer, c->hidden, n, pos0 + done, err)))
+            /* only the last row of the last chunk leaves the last layer: the head reads it */
+            (s = run_layers(c, 0, in->n_layer, c->hidden, n, pos0 + done, done + n == T ? n - 1 : n, err)))
             return s;
         done += n;
         if (done == T) {

@@ -477,7 +477,7 @@ static void step_head(session_table *t, session *s, const uint8_t *body, size_t 
     }
     double t0 = seam_now_s();
     float *last = s->hidden + (size_t)(h.T - 1) * in->n_embd;
-    if (seam_run_layers(s->ctx, s->split, in->n_layer, s->hidden, h.T, h.pos0, &err) ||
+    if (seam_run_layers_last_row(s->ctx, s->split, in->n_layer, s->hidden, h.T, h.pos0, &err) ||
         seam_final_norm(s->ctx, last, 1, &err) || seam_lm_head(s->ctx, last, 1, s->logits, &err)) {
         answer_error(a, 500, "forward_failed", "%s", err.message);
         return;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "format/safetensors.h"
+#include "quant/quantize.h"
 #include "seam.h"
 #include "test.h"
 
@@ -145,4 +146,66 @@ TEST(test_gpt2_context_overflow_is_an_error) {
     free(logits);
     seam_context_free(c);
     seam_model_close(m);
+}
+
+/* Logits of the last of T rows, three ways: every row through every layer (seam_run_layers),
+ * the last layer on the last row only (seam_run_layers_last_row), and seam_forward in
+ * chunks of `batch` rows. Returns the largest difference of the other two from the first
+ * and whether all three are bit for bit the same. */
+static double last_row_diff(seam_model *m, int T, int threads, int batch, int *same) {
+    seam_error err = {0};
+    const seam_model_info *in = seam_model_get_info(m);
+    int C = in->n_embd, V = in->vocab_size, N = in->n_layer;
+    int32_t *ids = malloc((size_t)T * sizeof *ids);
+    for (int i = 0; i < T; i++) ids[i] = (i * 7919 + 13) % V;
+    float *h = malloc((size_t)T * C * 4), *logits[3];
+    for (int w = 0; w < 3; w++) logits[w] = malloc((size_t)V * 4);
+    int ok = 1;
+    for (int w = 0; w < 3 && ok; w++) {
+        seam_context *c = NULL;
+        ok = seam_context_new(m, 0, w == 2 ? batch : 0, &c, &err) == SEAM_OK &&
+             seam_context_set_threads(c, threads, &err) == SEAM_OK;
+        float *last = h + (size_t)(T - 1) * C;
+        if (ok && w < 2)
+            ok = seam_embed(c, ids, T, 0, h, &err) == SEAM_OK &&
+                 (w == 0 ? seam_run_layers(c, 0, N, h, T, 0, &err) : seam_run_layers_last_row(c, 0, N, h, T, 0, &err)) == SEAM_OK &&
+                 seam_final_norm(c, last, 1, &err) == SEAM_OK && seam_lm_head(c, last, 1, logits[w], &err) == SEAM_OK;
+        if (ok && w == 2) ok = seam_forward(c, ids, T, 0, logits[w], &err) == SEAM_OK;
+        if (!ok) test_fail(__FILE__, __LINE__, "way %d: %s", w, err.message);
+        seam_context_free(c);
+    }
+    double e = 0;
+    *same = ok;
+    for (int w = 1; w < 3 && ok; w++)
+        for (int v = 0; v < V; v++) {
+            e = fmax(e, fabs(logits[w][v] - logits[0][v]));
+            if (memcmp(&logits[w][v], &logits[0][v], 4)) *same = 0;
+        }
+    for (int w = 0; w < 3; w++) free(logits[w]);
+    free(ids); free(h);
+    return ok ? e : INFINITY;
+}
+
+/* Skipping the last layer's other rows must not change the last row's logits. On one thread
+ * they keep every bit (rows are independent through every kernel); on several, a one-row
+ * f32 matmul may split K among the threads (decode_split_k, the browser's) and round its
+ * sums differently, hence the tolerance. */
+TEST(test_gpt2_last_row_only_keeps_the_last_rows_logits) {
+    seam_error err = {0};
+    char q8[600];
+    snprintf(q8, sizeof q8, "%s", test_tmpdir());
+    seam_quantize_params p = {.type = SEAM_QUANT_Q8};
+    CHECKF(seam_quantize_model(fixture("gpt2-tiny"), q8, &p, &err) == SEAM_OK, "%s", err.message);
+    const char *dirs[3] = {fixture("gpt2-tiny"), fixture("gpt2-wide-f16"), q8};
+    for (int d = 0; d < 3; d++) {
+        seam_model *m = NULL;
+        CHECKF(seam_model_open(dirs[d], &m, &err) == SEAM_OK, "%s", err.message);
+        for (int threads = 1; threads <= 3; threads += 2) {
+            int same = 0;
+            double e = last_row_diff(m, 37, threads, 8, &same);
+            CHECKF(e < 1e-4, "%s, %d threads: last-row logits differ by %g", dirs[d], threads, e);
+            if (threads == 1) CHECKF(same, "%s: one thread, last-row logits are not bit for bit the same", dirs[d]);
+        }
+        seam_model_close(m);
+    }
 }
