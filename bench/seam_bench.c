@@ -286,8 +286,8 @@ static void op_attention(ops_state *s) {
     int C = in->n_embd, D = C / in->n_head;
     op_matmul_kn(s->pool, s->k, s->x, 1, &L->attn_w, L->attn_b, s->qkv, NULL);
     /* The new row's k and v join the cache at position ctx-1, as the forward pass does. */
-    op_transpose_heads(s->qkv + C, (size_t)3 * C, 1, C, s->kc, (size_t)s->ctx, s->ctx - 1);
-    op_transpose_heads(s->qkv + 2 * C, (size_t)3 * C, 1, C, s->vc, (size_t)s->ctx, s->ctx - 1);
+    op_transpose_heads(s->k, s->qkv + C, (size_t)3 * C, 1, C, s->kc, (size_t)s->ctx, s->ctx - 1);
+    op_transpose_heads(s->k, s->qkv + 2 * C, (size_t)3 * C, 1, C, s->vc, (size_t)s->ctx, s->ctx - 1);
     att_job j = {s->k, s->qkv, s->kc, s->vc, s->att, s->scores, C, in->n_head, s->ctx, s->ctx, 1.0f / sqrtf((float)D)};
     seam_pool_run(s->pool, att_worker, &j);
     op_matmul_kn(s->pool, s->k, s->att, 1, &L->attn_proj_w, L->attn_proj_b, s->y, NULL);

@@ -166,7 +166,7 @@ static void transpose_worker(void *arg, int ith, int nth) {
     seam_pool_chunk(j->B * cb, 1, ith, nth, &lo, &hi);
     for (int u = lo; u < hi; u++) {
         int b = u / cb, c0 = (u % cb) * 32, cc = C - c0 < 32 ? C - c0 : 32;
-        op_transpose_heads(c->kk + (size_t)b * T * C + c0, (size_t)C, T, cc, c->tmp + (size_t)b * C * T + (size_t)c0 * T,
+        op_transpose_heads(c->k, c->kk + (size_t)b * T * C + c0, (size_t)C, T, cc, c->tmp + (size_t)b * C * T + (size_t)c0 * T,
                            (size_t)T, 0);
     }
 }

@@ -250,7 +250,7 @@ static void attention(seam_context *c, int local_layer, int abs_layer, int T, in
     int C = in->n_embd, D = C / in->n_head;
     float *kc = c->kcache + (size_t)local_layer * c->kv_ld * C;
     float *vc = c->vcache + (size_t)local_layer * c->kv_ld * C;
-    op_transpose_kv(c->pool, c->qkv + C, c->qkv + 2 * C, (size_t)3 * C, T, C, kc, vc, c->kv_ld, pos0);
+    op_transpose_kv(c->pool, c->k, c->qkv + C, c->qkv + 2 * C, (size_t)3 * C, T, C, kc, vc, c->kv_ld, pos0);
     float scale = in->scale_attn_weights ? 1.0f / sqrtf((float)D) : 1.0f;
     if (in->scale_attn_by_inverse_layer_idx) scale /= (float)(abs_layer + 1);
     attention_job j = {c, kc, vc, T, pos0, r0, scale};

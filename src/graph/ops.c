@@ -241,15 +241,9 @@ void op_activation(seam_pool *pool, int activation, float *x, size_t n) {
     seam_pool_run(pool, act_worker, &j);
 }
 
-void op_transpose_heads(const float *rows, size_t ldr, int T, int C, float *dst, size_t ld, int pos0) {
-    /* Blocks of 64 rows: their cache lines stay in L1 while every component is written. */
-    for (int t0 = 0; t0 < T; t0 += 64) {
-        int t1 = T - t0 < 64 ? T : t0 + 64;
-        for (int c = 0; c < C; c++) {
-            float *d = dst + (size_t)c * ld + (size_t)pos0;
-            for (int t = t0; t < t1; t++) d[t] = rows[(size_t)t * ldr + (size_t)c];
-        }
-    }
+void op_transpose_heads(const seam_kernels *k, const float *rows, size_t ldr, int T, int C, float *dst, size_t ld,
+                        int pos0) {
+    (k->transpose ? k->transpose : seam_transpose_generic)(rows, ldr, T, C, dst + pos0, ld);
 }
 
 /* Rows or components below this many floats are done on the calling thread: waking the
@@ -286,6 +280,7 @@ void op_add_norm(seam_pool *pool, const seam_kernels *k, float *h, const float *
 }
 
 typedef struct {
+    const seam_kernels *k;
     const float *krows, *vrows;
     size_t ldr, ld;
     int T, C, pos0;
@@ -298,13 +293,13 @@ static void transpose_kv_worker(void *arg, int ith, int nth) {
     /* 16 components per share: a cache line of each destination row stays with one thread */
     seam_pool_chunk(j->C, 16, ith, nth, &lo, &hi);
     if (lo >= hi) return;
-    op_transpose_heads(j->krows + lo, j->ldr, j->T, hi - lo, j->kdst + (size_t)lo * j->ld, j->ld, j->pos0);
-    op_transpose_heads(j->vrows + lo, j->ldr, j->T, hi - lo, j->vdst + (size_t)lo * j->ld, j->ld, j->pos0);
+    op_transpose_heads(j->k, j->krows + lo, j->ldr, j->T, hi - lo, j->kdst + (size_t)lo * j->ld, j->ld, j->pos0);
+    op_transpose_heads(j->k, j->vrows + lo, j->ldr, j->T, hi - lo, j->vdst + (size_t)lo * j->ld, j->ld, j->pos0);
 }
 
-void op_transpose_kv(seam_pool *pool, const float *krows, const float *vrows, size_t ldr, int T, int C, float *kdst,
-                     float *vdst, size_t ld, int pos0) {
-    transpose_kv_job j = {krows, vrows, ldr, ld, T, C, pos0, kdst, vdst};
+void op_transpose_kv(seam_pool *pool, const seam_kernels *k, const float *krows, const float *vrows, size_t ldr, int T,
+                     int C, float *kdst, float *vdst, size_t ld, int pos0) {
+    transpose_kv_job j = {k, krows, vrows, ldr, ld, T, C, pos0, kdst, vdst};
     if ((size_t)T * (size_t)C < OP_POOL_MIN_FLOATS) transpose_kv_worker(&j, 0, 1);
     else seam_pool_run(pool, transpose_kv_worker, &j);
 }

@@ -34,7 +34,8 @@ void op_matmul_q(seam_pool *pool, const seam_kernels *k, const seam_qkernels *qk
  * keys and each output component one dot product, with no horizontal sum per key.
  *
  * Writes rows[T][C] (row stride ldr) into that layout at positions pos0 .. pos0 + T - 1. */
-void op_transpose_heads(const float *rows, size_t ldr, int T, int C, float *dst, size_t ld, int pos0);
+void op_transpose_heads(const seam_kernels *k, const float *rows, size_t ldr, int T, int C, float *dst, size_t ld,
+                        int pos0);
 /* One tile of query rows of one head (seam_attend_tile in kernels/kernels.h has the
  * contract), by the table's fused kernel where it has one. */
 void op_attend(const seam_kernels *k, const seam_attend_tile *a);
@@ -47,7 +48,7 @@ void op_add_norm(seam_pool *pool, const seam_kernels *k, float *h, const float *
                  float eps, float *y, int T, int C);
 /* op_transpose_heads of two row blocks at once (a layer's K and V), the components shared
  * among the pool's threads. */
-void op_transpose_kv(seam_pool *pool, const float *krows, const float *vrows, size_t ldr, int T, int C, float *kdst,
-                     float *vdst, size_t ld, int pos0);
+void op_transpose_kv(seam_pool *pool, const seam_kernels *k, const float *krows, const float *vrows, size_t ldr, int T,
+                     int C, float *kdst, float *vdst, size_t ld, int pos0);
 
 #endif

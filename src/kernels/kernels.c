@@ -61,7 +61,7 @@ static void scalar_scale(float *y, float a, int n) {
 
 const seam_kernels seam_kernels_scalar = {
     "scalar", scalar_matmul_kn, scalar_matmul_nk, scalar_dot, scalar_axpy, scalar_scale, scalar_row_to_f32,
-    seam_activation_scalar, seam_softmax, seam_layernorm_scalar, NULL, NULL, 0, NULL, NULL, 0, 1, 0,
+    seam_activation_scalar, seam_softmax, seam_layernorm_scalar, NULL, NULL, 0, NULL, NULL, 0, 1, 0, seam_transpose_generic,
 };
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -221,5 +221,32 @@ void seam_attend_generic(const seam_kernels *k, const seam_attend_tile *a) {
         } else {
             for (int d = 0; d < a->D; d++) out[d] = k->dot(scores, a->vt + (size_t)d * a->ld, n);
         }
+    }
+}
+
+/* Blocks of 64 rows keep their cache lines in L1 while every component is written; within
+ * them, 4 x 4 blocks of four 4-float loads and stores, which GCC turns into a register
+ * transpose (SSE2 unpck, NEON zip) instead of a strided load and store per value. */
+void seam_transpose_generic(const float *src, size_t lds, int rows, int cols, float *dst, size_t ldd) {
+    for (int r0 = 0; r0 < rows; r0 += 64) {
+        int r1 = rows - r0 < 64 ? rows : r0 + 64, rb = r0 + (r1 - r0) / 4 * 4, c = 0;
+        for (; c + 4 <= cols; c += 4) {
+            float *d = dst + (size_t)c * ldd;
+            for (int r = r0; r < rb; r += 4) {
+                const float *s0 = src + (size_t)r * lds + (size_t)c, *s1 = s0 + lds, *s2 = s1 + lds, *s3 = s2 + lds;
+                float b[4][4];
+                for (int i = 0; i < 4; i++) {
+                    b[i][0] = s0[i];
+                    b[i][1] = s1[i];
+                    b[i][2] = s2[i];
+                    b[i][3] = s3[i];
+                }
+                for (int i = 0; i < 4; i++) memcpy(d + (size_t)i * ldd + (size_t)r, b[i], sizeof b[i]);
+            }
+            for (int i = 0; i < 4; i++)
+                for (int r = rb; r < r1; r++) d[(size_t)i * ldd + (size_t)r] = src[(size_t)r * lds + (size_t)c + (size_t)i];
+        }
+        for (; c < cols; c++)
+            for (int r = r0; r < r1; r++) dst[(size_t)c * ldd + (size_t)r] = src[(size_t)r * lds + (size_t)c];
     }
 }

@@ -93,6 +93,9 @@ typedef struct {
     /* Nonzero: matmul_packed works in tiles of this many rows by pack_nr columns, 4 column
      * tiles per pass (AMX), and threads share it by graph/ops.c's tile grid. */
     int packed_mr;
+    /* dst[c * ldd + r] = src[r * lds + c] for r < rows, c < cols (attention's K and V into
+     * their per-head transposed layout); NULL: seam_transpose_generic. */
+    void (*transpose)(const float *src, size_t lds, int rows, int cols, float *dst, size_t ldd);
 } seam_kernels;
 
 /* Floats of pack_nk's output for an [N, K] weight (0 for a table without packing). */
@@ -153,6 +156,8 @@ static inline void seam_attend_probs(const seam_attend_tile *a, int nmax, size_t
 /* The portable references of the layernorm and attend entries. */
 void seam_layernorm_scalar(const float *x, const float *w, const float *b, float eps, float *y, int n);
 void seam_attend_generic(const seam_kernels *k, const seam_attend_tile *a);
+/* The portable transpose entry: 4 x 4 blocks that GCC vectorises for SSE2 and NEON. */
+void seam_transpose_generic(const float *src, size_t lds, int rows, int cols, float *dst, size_t ldd);
 /* Dispatches to the best kernel table's activation (chosen once). */
 void seam_activation_apply(int activation, float *x, int n);
 /* The portable libm reference. */
