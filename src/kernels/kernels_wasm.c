@@ -173,13 +173,14 @@ AI v128_t exp4(v128_t x) {
     v128_t n = wasm_f32x4_sub(big, wasm_f32x4_splat(SW_ROUND_BIAS));
     v128_t r = wasm_f32x4_sub(x, wasm_f32x4_mul(n, wasm_f32x4_splat(VM_LN2_HI)));
     r = wasm_f32x4_sub(r, wasm_f32x4_mul(n, wasm_f32x4_splat(VM_LN2_LO)));
-    v128_t p = wasm_f32x4_splat(VM_P0);
-    p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(VM_P1));
-    p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(VM_P2));
-    p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(VM_P3));
-    p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(VM_P4));
-    p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(VM_P5));
-    p = wasm_f32x4_add(wasm_f32x4_mul(p, wasm_f32x4_mul(r, r)), wasm_f32x4_add(r, wasm_f32x4_splat(1.0f)));
+    /* the polynomial by Estrin's scheme (Horner's on r^2, r^4): without FMA every Horner step
+     * is a multiply then an add, and a chain that long kept the CPU waiting, not working */
+    v128_t r2 = wasm_f32x4_mul(r, r), r4 = wasm_f32x4_mul(r2, r2);
+    v128_t p01 = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_splat(VM_P0), r), wasm_f32x4_splat(VM_P1));
+    v128_t p23 = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_splat(VM_P2), r), wasm_f32x4_splat(VM_P3));
+    v128_t p45 = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_splat(VM_P4), r), wasm_f32x4_splat(VM_P5));
+    v128_t p = wasm_f32x4_add(wasm_f32x4_mul(p01, r4), wasm_f32x4_add(wasm_f32x4_mul(p23, r2), p45));
+    p = wasm_f32x4_add(wasm_f32x4_mul(p, r2), wasm_f32x4_add(r, wasm_f32x4_splat(1.0f)));
     v128_t ni = biased_to_i32(big), n1 = wasm_i32x4_shr(ni, 1), n2 = wasm_i32x4_sub(ni, n1);
     v128_t s1 = wasm_i32x4_shl(wasm_i32x4_add(n1, wasm_i32x4_splat(127)), 23);
     v128_t s2 = wasm_i32x4_shl(wasm_i32x4_add(n2, wasm_i32x4_splat(127)), 23);
@@ -188,10 +189,10 @@ AI v128_t exp4(v128_t x) {
 
 AI v128_t gelu_tanh4(v128_t x) {
     v128_t x3 = wasm_f32x4_mul(wasm_f32x4_mul(wasm_f32x4_splat(0.044715f), x), wasm_f32x4_mul(x, x));
-    v128_t u = wasm_f32x4_mul(wasm_f32x4_splat(0.7978845608028654f), wasm_f32x4_add(x3, x));
     /* 0.5 x (1 + tanh u) = x / (1 + e^{-2u}): fewer operations than going through tanh, and
-     * no cancellation in 1 + tanh u where x is negative */
-    v128_t e = exp4(wasm_f32x4_mul(u, wasm_f32x4_splat(-2.0f)));
+     * no cancellation in 1 + tanh u where x is negative. -2u in one product: scaling by 2
+     * commutes with rounding, so the bits are those of u = 0.79788456 (x^3 c + x), then -2u. */
+    v128_t e = exp4(wasm_f32x4_mul(wasm_f32x4_splat(-2.0f * 0.7978845608028654f), wasm_f32x4_add(x3, x)));
     return wasm_f32x4_div(x, wasm_f32x4_add(e, wasm_f32x4_splat(1.0f)));
 }
 
@@ -214,6 +215,15 @@ AI v128_t gelu_erf4(v128_t x) {
 static void wasm_activation(int activation, float *x, int n) {
     if (activation != ACT_GELU_TANH && activation != ACT_GELU_ERF) { seam_activation_scalar(activation, x, n); return; }
     int i = 0;
+    /* four independent vectors per pass: each GELU is one long dependency chain */
+    if (activation == ACT_GELU_TANH)
+        for (; i + 16 <= n; i += 16) {
+            v128_t v0 = wasm_v128_load(x + i), v1 = wasm_v128_load(x + i + 4);
+            v128_t v2 = wasm_v128_load(x + i + 8), v3 = wasm_v128_load(x + i + 12);
+            v0 = gelu_tanh4(v0); v1 = gelu_tanh4(v1); v2 = gelu_tanh4(v2); v3 = gelu_tanh4(v3);
+            wasm_v128_store(x + i, v0); wasm_v128_store(x + i + 4, v1);
+            wasm_v128_store(x + i + 8, v2); wasm_v128_store(x + i + 12, v3);
+        }
     for (; i + 4 <= n; i += 4) {
         v128_t v = wasm_v128_load(x + i);
         wasm_v128_store(x + i, activation == ACT_GELU_TANH ? gelu_tanh4(v) : gelu_erf4(v));
