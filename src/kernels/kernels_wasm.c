@@ -325,6 +325,20 @@ AI void attend_rows(const seam_attend_tile *a, const int R) {
             wasm_v128_store(a->scores + (size_t)r * lds + i + 4, wasm_f32x4_mul(s1[r], sc));
         }
     }
+    if (nmax - body >= 4) {
+        /* a causal prompt tile of 4 rows ends on a multiple of 4 keys: half of them leave
+         * 4 keys past the last 8, which the scalar loop below did one product at a time */
+        v128_t s0[SEAM_ATTEND_ROWS];
+        _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) s0[r] = wasm_f32x4_splat(0.0f);
+        for (int d = 0; d < D; d++) {
+            v128_t k0 = wasm_v128_load(a->kt + (size_t)d * ld + body);
+            _Pragma("GCC unroll 4") for (int r = 0; r < R; r++)
+                s0[r] = wasm_f32x4_add(s0[r], wasm_f32x4_mul(wasm_f32x4_splat(a->q[(size_t)r * a->ldq + (size_t)d]), k0));
+        }
+        _Pragma("GCC unroll 4") for (int r = 0; r < R; r++)
+            wasm_v128_store(a->scores + (size_t)r * lds + body, wasm_f32x4_mul(s0[r], sc));
+        body += 4;
+    }
     _Pragma("GCC unroll 4") for (int r = 0; r < R; r++)
         for (int i = body; i < nmax; i++) {
             float sum = 0.0f;
