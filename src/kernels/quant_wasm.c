@@ -38,12 +38,14 @@ _Static_assert(NR == 8, "store_cols and interleave4 take two groups of four colu
 static void wasm_quantize_x(const float *x, int K, int8_t *q, float *d, float *s) {
     for (int b = 0; b < K / SEAM_QBLOCK; b++) {
         const float *xb = x + b * SEAM_QBLOCK;
-        v128_t v[8], m = wasm_f32x4_splat(0.0f);
+        v128_t v[8], mc[4];
         for (int i = 0; i < 8; i++) {
             v[i] = wasm_v128_load(xb + 4 * i);
-            /* pmax keeps m when |x| is NaN, as fmaxf does in the scalar version */
-            m = wasm_f32x4_pmax(m, wasm_f32x4_abs(v[i]));
+            /* pmax keeps its first operand when the second, |x|, is NaN, as fmaxf does in the
+             * scalar version; four chains from 0 hold no NaN, so they combine in any order */
+            mc[i % 4] = wasm_f32x4_pmax(i < 4 ? wasm_f32x4_splat(0.0f) : mc[i % 4], wasm_f32x4_abs(v[i]));
         }
+        v128_t m = wasm_f32x4_pmax(wasm_f32x4_pmax(mc[0], mc[1]), wasm_f32x4_pmax(mc[2], mc[3]));
         m = wasm_f32x4_pmax(m, wasm_i32x4_shuffle(m, m, 2, 3, 0, 1));
         m = wasm_f32x4_pmax(m, wasm_i32x4_shuffle(m, m, 1, 0, 3, 2));
         float amax = wasm_f32x4_extract_lane(m, 0);
