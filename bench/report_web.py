@@ -168,9 +168,12 @@ def rounds_text(m, rows):
             "thread count every engine is loaded once (and warmed up with one generation), then "
             f"{m.get('reps', '?')} rounds each run every engine once, in an order that rotates from round to "
             "round; seam native (`bench/web/native_gen.c --serve`, a process of its own) joins the 1-thread "
-            "rounds, and the q8 page runs seam with and without its relaxed-SIMD tiles in each round. Figures are "
-            "the median of the rounds (best in brackets); every ratio below is the median of per-round ratios "
-            "(its range in brackets), so both sides of a ratio ran in the same minute.")
+            "rounds, and the q8 page runs seam with and without its relaxed-SIMD tiles in each round."
+            + (" Before each run the bench waits for the machine to settle (half a second under 15% busy, at most "
+               "10 s, 30 s before the first): V8 goes on compiling a page's WebAssembly in the background after its "
+               "first runs." if any("settle_ms" in x for d in rows.values() for x in d.get("runs") or []) else "")
+            + " Figures are the median of the rounds (best in brackets); every ratio below is the median of "
+            "per-round ratios (its range in brackets), so both sides of a ratio ran in the same minute.")
 
 
 def _fig(d, key):

@@ -9,6 +9,9 @@
 // rounds each ask every engine for one generation, in an order that rotates from round to
 // round. Each run records its round; bench/report_web.py takes the median of per-round
 // ratios. The q8 page runs seam twice per round, with and without the relaxed-SIMD tiles.
+// Before each run the machine is let settle (settle() below), so that one engine's leftover
+// work (V8 keeps compiling a page's WebAssembly on background threads after its first runs)
+// does not land in the next one's time.
 // A failure is recorded and the other engines go on.
 //
 // usage: node bench/web/browser_bench.mjs --web build/web --work bench/work
@@ -31,6 +34,32 @@ import { chromium } from 'playwright-core';
 import { start } from './serve.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+
+// [busy, total] jiffies of all CPUs (/proc/stat), or null where there is no such file.
+function cpuTimes() {
+  try {
+    const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const total = f.reduce((a, b) => a + b, 0), idle = f[3] + (f[4] || 0);
+    return [total - idle, total];
+  } catch {
+    return null;
+  }
+}
+
+// Waits for a 500 ms window in which under 15% of the machine's CPU time was busy (another
+// page's background compilation, a collector), for at most maxMs; returns the ms waited.
+async function settle(maxMs) {
+  const t0 = Date.now();
+  let prev = cpuTimes();
+  while (prev && Date.now() - t0 < maxMs) {
+    await new Promise((r) => setTimeout(r, 500));
+    const cur = cpuTimes();
+    const busy = (cur[0] - prev[0]) / Math.max(1, cur[1] - prev[1]);
+    prev = cur;
+    if (busy < 0.15) break;
+  }
+  return Date.now() - t0;
+}
 const args = process.argv.slice(2);
 const opt = (name, def) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : def; };
 const list = (s) => (s ? s.split(',').filter(Boolean) : []);
@@ -187,11 +216,15 @@ try {
       for (let i = 0; i < live.length; i++) {
         const u = live[(i + r) % live.length];
         try {
+          // longer before the first run: every page has just been opened and warmed up
+          const waited = await settle(r === 0 && i === 0 ? 30000 : 10000);
           const x = await u.engine.once(u.args);
           x.round = r;
+          x.settle_ms = waited;
           u.result.runs.push(x);
           if (x.relaxed_simd !== undefined) u.result.relaxed_simd = x.relaxed_simd;
-          say(`round ${r + 1}/${reps} ${u.label}: prefill ${x.prefill_tok_s.toFixed(1)} tok/s, decode ${x.decode_tok_s.toFixed(2)} tok/s`);
+          say(`round ${r + 1}/${reps} ${u.label}: prefill ${x.prefill_tok_s.toFixed(1)} tok/s, decode ${x.decode_tok_s.toFixed(2)} tok/s` +
+            (waited > 1000 ? ` (after ${(waited / 1000).toFixed(1)} s for the machine to settle)` : ''));
         } catch (err) {
           u.failed = true;
           out.errors.push({ label: u.label, error: firstLine(err), console: (u.engine.consoleLines || []).slice(0, 5) });
