@@ -298,6 +298,24 @@ static void wasm_softmax(float *x, int n) {
     for (; i < n; i++) x[i] *= 1.0f / total;
 }
 
+/* Scaled scores of keys i .. i + 4·NV - 1 for the tile's R rows: NV vectors of keys per row,
+ * so each load of K serves R rows. */
+AI void attend_scores(const seam_attend_tile *a, const int R, const int NV, int i, size_t lds, v128_t sc) {
+    v128_t s[SEAM_ATTEND_ROWS][2];
+    _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) s[r][0] = s[r][1] = wasm_f32x4_splat(0.0f);
+    for (int d = 0; d < a->D; d++) {
+        const float *row = a->kt + (size_t)d * a->ld + i;
+        v128_t k[2];
+        for (int v = 0; v < NV; v++) k[v] = wasm_v128_load(row + 4 * v);
+        _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) {
+            v128_t qd = wasm_f32x4_splat(a->q[(size_t)r * a->ldq + (size_t)d]);
+            for (int v = 0; v < NV; v++) s[r][v] = wasm_f32x4_add(s[r][v], wasm_f32x4_mul(qd, k[v]));
+        }
+    }
+    _Pragma("GCC unroll 4") for (int r = 0; r < R; r++)
+        for (int v = 0; v < NV; v++) wasm_v128_store(a->scores + (size_t)r * lds + i + 4 * v, wasm_f32x4_mul(s[r][v], sc));
+}
+
 /* An attention tile with its row count fixed at compile time, as in kernels_avx2.c: scores
  * for 8 keys x R rows (2R accumulators: each load of K serves R rows), softmax per row, then
  * the output, from V in rows (8 components x R rows per pass, no horizontal sums) or from
@@ -308,35 +326,11 @@ AI void attend_rows(const seam_attend_tile *a, const int R) {
     int D = a->D, nmax = a->n + (a->causal ? R - 1 : 0), body = nmax / 8 * 8;
     size_t lds = (size_t)(a->n + a->R), ld = a->ld;
     v128_t sc = wasm_f32x4_splat(a->scale);
-    for (int i = 0; i < body; i += 8) {
-        v128_t s0[SEAM_ATTEND_ROWS], s1[SEAM_ATTEND_ROWS];
-        _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) s0[r] = s1[r] = wasm_f32x4_splat(0.0f);
-        for (int d = 0; d < D; d++) {
-            const float *row = a->kt + (size_t)d * ld + i;
-            v128_t k0 = wasm_v128_load(row), k1 = wasm_v128_load(row + 4);
-            _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) {
-                v128_t qd = wasm_f32x4_splat(a->q[(size_t)r * a->ldq + (size_t)d]);
-                s0[r] = wasm_f32x4_add(s0[r], wasm_f32x4_mul(qd, k0));
-                s1[r] = wasm_f32x4_add(s1[r], wasm_f32x4_mul(qd, k1));
-            }
-        }
-        _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) {
-            wasm_v128_store(a->scores + (size_t)r * lds + i, wasm_f32x4_mul(s0[r], sc));
-            wasm_v128_store(a->scores + (size_t)r * lds + i + 4, wasm_f32x4_mul(s1[r], sc));
-        }
-    }
+    for (int i = 0; i < body; i += 8) attend_scores(a, R, 2, i, lds, sc);
+    /* a causal prompt tile of 4 rows ends on a multiple of 4 keys, so half of them leave 4
+     * past the last 8: one vector per row rather than the scalar loop below */
     if (nmax - body >= 4) {
-        /* a causal prompt tile of 4 rows ends on a multiple of 4 keys: half of them leave
-         * 4 keys past the last 8, which the scalar loop below did one product at a time */
-        v128_t s0[SEAM_ATTEND_ROWS];
-        _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) s0[r] = wasm_f32x4_splat(0.0f);
-        for (int d = 0; d < D; d++) {
-            v128_t k0 = wasm_v128_load(a->kt + (size_t)d * ld + body);
-            _Pragma("GCC unroll 4") for (int r = 0; r < R; r++)
-                s0[r] = wasm_f32x4_add(s0[r], wasm_f32x4_mul(wasm_f32x4_splat(a->q[(size_t)r * a->ldq + (size_t)d]), k0));
-        }
-        _Pragma("GCC unroll 4") for (int r = 0; r < R; r++)
-            wasm_v128_store(a->scores + (size_t)r * lds + body, wasm_f32x4_mul(s0[r], sc));
+        attend_scores(a, R, 1, body, lds, sc);
         body += 4;
     }
     _Pragma("GCC unroll 4") for (int r = 0; r < R; r++)
@@ -410,25 +404,24 @@ static void wasm_attend(const seam_attend_tile *a) {
 
 /* As seam_transpose_generic, with each 4 x 4 block transposed in registers: emscripten's
  * clang leaves the portable block as 32 scalar loads and stores, and the K/V transposes
- * of a GPT-2 prefill took 1.8% of it in Chromium that way. */
+ * of a GPT-2 prefill took 1.8% of it in Chromium that way. The last rows and columns
+ * (fewer than 4 of each) go to the portable version. */
 static void wasm_transpose(const float *src, size_t lds, int rows, int cols, float *dst, size_t ldd) {
-    for (int r0 = 0; r0 < rows; r0 += 64) {
-        int r1 = rows - r0 < 64 ? rows : r0 + 64, rb = r0 + (r1 - r0) / 4 * 4, c = 0;
-        for (; c + 4 <= cols; c += 4) {
-            float *d = dst + (size_t)c * ldd;
-            for (int r = r0; r < rb; r += 4) {
+    int rb = rows / 4 * 4, cb = cols / 4 * 4;
+    /* blocks of 64 rows keep their cache lines in L1 while every component is written */
+    for (int r0 = 0; r0 < rb; r0 += 64) {
+        int r1 = rb - r0 < 64 ? rb : r0 + 64;
+        for (int c = 0; c < cb; c += 4)
+            for (int r = r0; r < r1; r += 4) {
                 const float *s = src + (size_t)r * lds + (size_t)c;
                 v128_t out[4];
                 transpose4_i32(wasm_v128_load(s), wasm_v128_load(s + lds), wasm_v128_load(s + 2 * lds),
                                wasm_v128_load(s + 3 * lds), out);
-                for (int i = 0; i < 4; i++) wasm_v128_store(d + (size_t)i * ldd + (size_t)r, out[i]);
+                for (int i = 0; i < 4; i++) wasm_v128_store(dst + (size_t)(c + i) * ldd + (size_t)r, out[i]);
             }
-            for (int i = 0; i < 4; i++)
-                for (int r = rb; r < r1; r++) d[(size_t)i * ldd + (size_t)r] = src[(size_t)r * lds + (size_t)c + (size_t)i];
-        }
-        for (; c < cols; c++)
-            for (int r = r0; r < r1; r++) dst[(size_t)c * ldd + (size_t)r] = src[(size_t)r * lds + (size_t)c];
     }
+    if (cb < cols) seam_transpose_generic(src + cb, lds, rows, cols - cb, dst + (size_t)cb * ldd, ldd);
+    if (rb < rows) seam_transpose_generic(src + (size_t)rb * lds, lds, rows - rb, cb, dst + rb, ldd);
 }
 
 static void wasm_matmul_packed(const float *x, int T, const float *packed, int K, int N, const float *b, float *y, int n0,
