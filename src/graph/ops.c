@@ -243,7 +243,7 @@ void op_activation(seam_pool *pool, int activation, float *x, size_t n) {
 
 void op_transpose_heads(const seam_kernels *k, const float *rows, size_t ldr, int T, int C, float *dst, size_t ld,
                         int pos0) {
-    (k->transpose ? k->transpose : seam_transpose_generic)(rows, ldr, T, C, dst + pos0, ld);
+    k->transpose(rows, ldr, T, C, dst + pos0, ld);
 }
 
 /* Rows or components below this many floats are done on the calling thread: waking the

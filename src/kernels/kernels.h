@@ -94,7 +94,8 @@ typedef struct {
      * tiles per pass (AMX), and threads share it by graph/ops.c's tile grid. */
     int packed_mr;
     /* dst[c * ldd + r] = src[r * lds + c] for r < rows, c < cols (attention's K and V into
-     * their per-head transposed layout); NULL: seam_transpose_generic. */
+     * their per-head transposed layout). Every table has one: seam_transpose_generic where
+     * the compiler vectorises the portable blocks itself. */
     void (*transpose)(const float *src, size_t lds, int rows, int cols, float *dst, size_t ldd);
 } seam_kernels;
 
