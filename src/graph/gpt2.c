@@ -201,6 +201,7 @@ typedef struct {
     const float *kc, *vc;
     int T, pos0, r0; /* query rows [r0, T) */
     float scale;
+    seam_pool_queue units; /* claimed as the threads go (util/pool.h says why) */
 } attention_job;
 
 /* Maps work unit u of H * tiles to (head, first row) so that a thread's contiguous share
@@ -212,9 +213,10 @@ static void attention_unit(int u, int tiles, int *h, int *t0) {
     *t0 = SEAM_ATTEND_ROWS * (k % 2 == 0 ? k / 2 : tiles - 1 - k / 2);
 }
 
-/* One thread's share of the (head, tile of up to SEAM_ATTEND_ROWS query rows) units. */
+/* Claims of (head, tile of up to SEAM_ATTEND_ROWS query rows) units until none are left. */
 static void attention_worker(void *arg, int ith, int nth) {
-    const attention_job *j = arg;
+    (void)nth;
+    attention_job *j = arg;
     seam_context *c = j->c;
     const seam_model_info *in = &c->m->cfg.info;
     int C = in->n_embd, H = in->n_head, D = C / H, lo, hi;
@@ -228,19 +230,19 @@ static void attention_worker(void *arg, int ith, int nth) {
     a.scale = j->scale;
     a.scores = c->scores + (size_t)ith * scores_per_thread(c->n_ctx);
     a.ldo = (size_t)C;
-    seam_pool_chunk(H * tiles, 1, ith, nth, &lo, &hi);
-    for (int u = lo; u < hi; u++) {
-        int h, t0;
-        attention_unit(u, tiles, &h, &t0);
-        t0 += j->r0;
-        a.R = j->T - t0 < SEAM_ATTEND_ROWS ? j->T - t0 : SEAM_ATTEND_ROWS;
-        a.n = j->pos0 + t0 + 1;
-        a.q = c->qkv + (size_t)t0 * 3 * C + (size_t)h * D;
-        a.kt = j->kc + (size_t)h * head;
-        a.vt = j->vc + (size_t)h * head;
-        a.out = c->att + (size_t)t0 * C + (size_t)h * D;
-        op_attend(c->k, &a);
-    }
+    while (seam_pool_claim(&j->units, &lo, &hi))
+        for (int u = lo; u < hi; u++) {
+            int h, t0;
+            attention_unit(u, tiles, &h, &t0);
+            t0 += j->r0;
+            a.R = j->T - t0 < SEAM_ATTEND_ROWS ? j->T - t0 : SEAM_ATTEND_ROWS;
+            a.n = j->pos0 + t0 + 1;
+            a.q = c->qkv + (size_t)t0 * 3 * C + (size_t)h * D;
+            a.kt = j->kc + (size_t)h * head;
+            a.vt = j->vc + (size_t)h * head;
+            a.out = c->att + (size_t)t0 * C + (size_t)h * D;
+            op_attend(c->k, &a);
+        }
 }
 
 /* Causal self-attention for T new rows at pos0.. against the cache of one layer: all T
@@ -253,8 +255,13 @@ static void attention(seam_context *c, int local_layer, int abs_layer, int T, in
     op_transpose_kv(c->pool, c->k, c->qkv + C, c->qkv + 2 * C, (size_t)3 * C, T, C, kc, vc, c->kv_ld, pos0);
     float scale = in->scale_attn_weights ? 1.0f / sqrtf((float)D) : 1.0f;
     if (in->scale_attn_by_inverse_layer_idx) scale /= (float)(abs_layer + 1);
-    attention_job j = {c, kc, vc, T, pos0, r0, scale};
-    if (r0 < T) seam_pool_run(c->pool, attention_worker, &j);
+    if (r0 >= T) return;
+    attention_job j = {c, kc, vc, T, pos0, r0, scale, {0}};
+    /* units in pairs (an early tile and a late one, attention_unit), ~4 claims per thread */
+    int units = in->n_head * ((T - r0 + SEAM_ATTEND_ROWS - 1) / SEAM_ATTEND_ROWS), nth = seam_pool_size(c->pool);
+    int step = (units + 4 * nth - 1) / (4 * nth);
+    seam_pool_queue_init(&j.units, units, step + (step & 1));
+    seam_pool_run(c->pool, attention_worker, &j);
 }
 
 /* One block on T rows at pos0. Rows [r0, T) of hidden get the block's output; rows before

@@ -178,6 +178,8 @@ typedef struct {
     const seam_qmat *W;
     const float *b;
     float *y;
+    int claim;             /* nonzero: threads claim columns from q; else fixed shares */
+    seam_pool_queue q;
 } qmatmul_job;
 
 static void qx_worker(void *arg, int ith, int nth) {
@@ -189,13 +191,24 @@ static void qx_worker(void *arg, int ith, int nth) {
                           j->xq->s + (size_t)t * nb);
 }
 
-static void q_worker(void *arg, int ith, int nth) {
-    const qmatmul_job *j = arg;
-    int lo, hi;
-    seam_pool_chunk(j->W->rows, 16, ith, nth, &lo, &hi);
-    if (lo >= hi) return;
+static void q_columns(const qmatmul_job *j, int lo, int hi) {
     if (j->W->type == SEAM_QUANT_Q8) j->qk->matmul_q8(j->xq, j->T, j->W, j->b, j->y, lo, hi);
     else j->qk->matmul_q4(j->xq, j->T, j->W, j->b, j->y, lo, hi);
+}
+
+/* Prefill-sized products go by claims (seam_pool_queue): with fixed shares, 2-thread q8
+ * prefill in Chromium on a 2-vCPU VM took either ~95-115 or ~145-165 ms per 128 tokens,
+ * by how the host treated the vCPUs, while onnxruntime-web's stayed put. Each column is
+ * still summed by one thread, the same way whichever it is, so the bits do not change. */
+static void q_worker(void *arg, int ith, int nth) {
+    qmatmul_job *j = arg;
+    int lo, hi;
+    if (j->claim) {
+        while (seam_pool_claim(&j->q, &lo, &hi)) q_columns(j, lo, hi);
+        return;
+    }
+    seam_pool_chunk(j->W->rows, 16, ith, nth, &lo, &hi);
+    if (lo < hi) q_columns(j, lo, hi);
 }
 
 static void qf_worker(void *arg, int ith, int nth) {
@@ -212,7 +225,14 @@ void op_matmul_q(seam_pool *pool, const seam_kernels *k, const seam_qkernels *qk
         seam_pool_run(pool, qf_worker, &f);
         return;
     }
-    qmatmul_job j = {qk, xq, x, T, W, b, y};
+    qmatmul_job j = {qk, xq, x, T, W, b, y, 0, {0}};
+    int nth = seam_pool_size(pool);
+    if (nth > 1 && T >= OP_Q_CLAIM_MIN_T) {
+        /* ~4 claims per thread: enough to even out a slow core, few enough that the tiles'
+         * per-call setup (the activations laid out again) stays small */
+        j.claim = 1;
+        seam_pool_queue_init(&j.q, W->rows, ((W->rows + 4 * nth - 1) / (4 * nth) + 15) / 16 * 16);
+    }
     xq->K = W->cols;
     /* A few rows are quantised faster than the pool wakes up. */
     if (T < 8) qx_worker(&j, 0, 1);

@@ -138,6 +138,20 @@ void seam_pool_chunk(int n, int align, int ith, int nth, int *lo, int *hi) {
     *hi = b1 * align < n ? b1 * align : n;
 }
 
+void seam_pool_queue_init(seam_pool_queue *q, int n, int step) {
+    atomic_init(&q->next, 0);
+    q->n = n;
+    q->step = step > 0 ? step : 1;
+}
+
+int seam_pool_claim(seam_pool_queue *q, int *lo, int *hi) {
+    int c = atomic_fetch_add(&q->next, 1);
+    if (c >= (q->n + q->step - 1) / q->step) return 0;
+    *lo = c * q->step;
+    *hi = q->n - *lo < q->step ? q->n : *lo + q->step;
+    return 1;
+}
+
 int seam_physical_cores(void) {
     /* Count distinct (physical id, core id) pairs; hyperthreads share a core and only
      * slow each other down on bandwidth-bound kernels. */

@@ -5,6 +5,8 @@
 #ifndef SEAM_POOL_H
 #define SEAM_POOL_H
 
+#include <stdatomic.h>
+
 #include "seam.h"
 
 typedef struct seam_pool seam_pool;
@@ -20,6 +22,19 @@ void seam_pool_run(seam_pool *p, seam_pool_fn fn, void *arg);
 
 /* Splits [0, n) into nth chunks aligned to `align`; the ith gets [*lo, *hi). */
 void seam_pool_chunk(int n, int align, int ith, int nth, int *lo, int *hi);
+
+/* Work handed out by claiming rather than in fixed shares: each thread calls
+ * seam_pool_claim until it returns 0 and works on [*lo, *hi) in between, so a thread on a
+ * slower core (its hyperthread sibling busy, a VM's vCPU sharing a host core) ends up
+ * with less of it instead of holding up the rest. One atomic increment per claim. */
+typedef struct {
+    atomic_int next;
+    int n, step;
+} seam_pool_queue;
+
+/* [0, n) in claims of step items (the last one shorter). */
+void seam_pool_queue_init(seam_pool_queue *q, int n, int step);
+int seam_pool_claim(seam_pool_queue *q, int *lo, int *hi);
 
 /* Physical cores of this machine (falls back to online CPUs). */
 int seam_physical_cores(void);

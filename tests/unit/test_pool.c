@@ -34,3 +34,36 @@ TEST(test_pool_chunks_cover_the_range) {
             CHECK(next == n);
         }
 }
+
+typedef struct {
+    seam_pool_queue q;
+    atomic_int hits[300];
+} claim_job;
+
+static void claim_worker(void *arg, int ith, int nth) {
+    (void)ith;
+    (void)nth;
+    claim_job *j = arg;
+    int lo, hi;
+    while (seam_pool_claim(&j->q, &lo, &hi))
+        for (int i = lo; i < hi; i++) atomic_fetch_add(&j->hits[i], 1);
+}
+
+/* Whichever thread claims what, every item is handed out exactly once. */
+TEST(test_pool_claims_hand_out_every_item_once) {
+    for (int nth = 1; nth <= 4; nth++) {
+        seam_pool *p = NULL;
+        CHECK(seam_pool_new(nth, &p, NULL) == SEAM_OK);
+        for (int n = 0; n <= 300; n += 37)
+            for (int step = 1; step <= 64; step = step * 3 + 1) {
+                static claim_job j;
+                for (int i = 0; i < 300; i++) atomic_init(&j.hits[i], 0);
+                seam_pool_queue_init(&j.q, n, step);
+                seam_pool_run(p, claim_worker, &j);
+                for (int i = 0; i < 300; i++)
+                    CHECKF(atomic_load(&j.hits[i]) == (i < n), "nth %d n %d step %d: item %d handed out %d times", nth, n,
+                           step, i, atomic_load(&j.hits[i]));
+            }
+        seam_pool_free(p);
+    }
+}
