@@ -178,17 +178,26 @@ typedef struct {
     const seam_qmat *W;
     const float *b;
     float *y;
-    int claim;             /* nonzero: threads claim columns from q; else fixed shares */
-    seam_pool_queue q;
+    int claim;                /* nonzero: threads claim rows and columns; else fixed shares */
+    seam_pool_queue rows, q;  /* x's rows to quantise, the product's columns */
 } qmatmul_job;
 
-static void qx_worker(void *arg, int ith, int nth) {
-    const qmatmul_job *j = arg;
-    int lo, hi, K = j->W->cols, nb = K / 32;
-    seam_pool_chunk(j->T, 1, ith, nth, &lo, &hi);
+static void qx_rows(const qmatmul_job *j, int lo, int hi) {
+    int K = j->W->cols, nb = K / 32;
     for (int t = lo; t < hi; t++)
         j->qk->quantize_x(j->x + (size_t)t * K, K, j->xq->q + (size_t)t * K, j->xq->d + (size_t)t * nb,
                           j->xq->s + (size_t)t * nb);
+}
+
+static void qx_worker(void *arg, int ith, int nth) {
+    qmatmul_job *j = arg;
+    int lo, hi;
+    if (j->claim) {
+        while (seam_pool_claim(&j->rows, &lo, &hi)) qx_rows(j, lo, hi);
+        return;
+    }
+    seam_pool_chunk(j->T, 1, ith, nth, &lo, &hi);
+    qx_rows(j, lo, hi);
 }
 
 static void q_columns(const qmatmul_job *j, int lo, int hi) {
@@ -225,12 +234,13 @@ void op_matmul_q(seam_pool *pool, const seam_kernels *k, const seam_qkernels *qk
         seam_pool_run(pool, qf_worker, &f);
         return;
     }
-    qmatmul_job j = {qk, xq, x, T, W, b, y, 0, {0}};
+    qmatmul_job j = {qk, xq, x, T, W, b, y, 0, {0}, {0}};
     int nth = seam_pool_size(pool);
     if (nth > 1 && T >= OP_Q_CLAIM_MIN_T) {
         /* ~4 claims per thread: enough to even out a slow core, few enough that the tiles'
          * per-call setup (the activations laid out again) stays small */
         j.claim = 1;
+        seam_pool_queue_init(&j.rows, T, (T + 4 * nth - 1) / (4 * nth));
         seam_pool_queue_init(&j.q, W->rows, ((W->rows + 4 * nth - 1) / (4 * nth) + 15) / 16 * 16);
     }
     xq->K = W->cols;
@@ -244,20 +254,28 @@ typedef struct {
     int activation;
     float *x;
     size_t n;
+    seam_pool_queue blocks; /* of ACT_BLOCK floats, claimed as the threads go */
 } act_job;
 
+#define ACT_BLOCK 4096
+
 static void act_worker(void *arg, int ith, int nth) {
-    const act_job *j = arg;
-    size_t per = (j->n + (size_t)nth - 1) / (size_t)nth, lo = per * (size_t)ith;
-    if (lo >= j->n) return;
-    size_t hi = lo + per < j->n ? lo + per : j->n;
-    seam_activation_apply(j->activation, j->x + lo, (int)(hi - lo));
+    (void)ith;
+    (void)nth;
+    act_job *j = arg;
+    int b0, b1;
+    while (seam_pool_claim(&j->blocks, &b0, &b1)) {
+        size_t lo = (size_t)b0 * ACT_BLOCK, hi = (size_t)b1 * ACT_BLOCK < j->n ? (size_t)b1 * ACT_BLOCK : j->n;
+        seam_activation_apply(j->activation, j->x + lo, (int)(hi - lo));
+    }
 }
 
 void op_activation(seam_pool *pool, int activation, float *x, size_t n) {
-    act_job j = {activation, x, n};
     /* Small vectors are not worth waking the pool for. */
-    if (n < 8192) { act_worker(&j, 0, 1); return; }
+    if (n < 8192) { seam_activation_apply(activation, x, (int)n); return; }
+    act_job j = {activation, x, n, {0}};
+    int blocks = (int)((n + ACT_BLOCK - 1) / ACT_BLOCK), nth = seam_pool_size(pool);
+    seam_pool_queue_init(&j.blocks, blocks, (blocks + 4 * nth - 1) / (4 * nth));
     seam_pool_run(pool, act_worker, &j);
 }
 
