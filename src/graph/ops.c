@@ -11,6 +11,8 @@ typedef struct {
     const seam_qmat *Q; /* quantised weights (qf_worker) */
     const float *b;
     float *y;
+    int claim;           /* nonzero: threads claim columns from cols (all T rows each) */
+    seam_pool_queue cols;
 } matmul_job;
 
 /* How nth threads share a product of T rows and N columns: a grid of row groups x column
@@ -70,21 +72,41 @@ static void worker_range(int T, int N, int ith, int nth, int *t0, int *t1, int *
     worker_range_aligned(T, N, T < 4 ? 16 : 32, ith, nth, t0, t1, lo, hi);
 }
 
+/* Prefill-sized products whose grid is a column split (row_groups 1: up to a few threads)
+ * go by claims of whole 32-column panels, as the quantised ones do (q_worker says why). */
+static void claim_columns(matmul_job *j, int N, int nth) {
+    if (nth < 2 || j->T < OP_CLAIM_MIN_T || row_groups(j->T, N, nth) != 1) return;
+    j->claim = 1;
+    seam_pool_queue_init(&j->cols, N, ((N + 4 * nth - 1) / (4 * nth) + 31) / 32 * 32);
+}
+
 static void kn_worker(void *arg, int ith, int nth) {
-    const matmul_job *j = arg;
+    matmul_job *j = arg;
     int t0, t1, lo, hi, K = j->W->rows, N = j->W->cols;
+    if (j->claim) {
+        while (seam_pool_claim(&j->cols, &lo, &hi)) j->k->matmul_kn(j->x, j->T, j->W, j->b, j->y, lo, hi);
+        return;
+    }
     worker_range(j->T, N, ith, nth, &t0, &t1, &lo, &hi);
     if (lo < hi) j->k->matmul_kn(j->x + (size_t)t0 * K, t1 - t0, j->W, j->b, j->y + (size_t)t0 * N, lo, hi);
 }
 
-static void nk_worker(void *arg, int ith, int nth) {
-    const matmul_job *j = arg;
-    int t0, t1, lo, hi, K = j->W->cols, N = j->W->rows;
-    worker_range(j->T, N, ith, nth, &t0, &t1, &lo, &hi);
-    if (lo >= hi) return;
+static void nk_block(const matmul_job *j, int t0, int t1, int lo, int hi) {
+    int K = j->W->cols, N = j->W->rows;
     j->k->matmul_nk(j->x + (size_t)t0 * K, t1 - t0, j->W, j->y + (size_t)t0 * N, lo, hi);
     if (j->b)
         for (int t = t0; t < t1; t++) j->k->axpy(1.0f, j->b + lo, j->y + (size_t)t * N + lo, hi - lo);
+}
+
+static void nk_worker(void *arg, int ith, int nth) {
+    matmul_job *j = arg;
+    int t0, t1, lo, hi;
+    if (j->claim) {
+        while (seam_pool_claim(&j->cols, &lo, &hi)) nk_block(j, 0, j->T, lo, hi);
+        return;
+    }
+    worker_range(j->T, j->W->rows, ith, nth, &t0, &t1, &lo, &hi);
+    if (lo < hi) nk_block(j, t0, t1, lo, hi);
 }
 
 typedef struct {
@@ -133,13 +155,15 @@ void op_matmul_kn(seam_pool *pool, const seam_kernels *k, const float *x, int T,
         seam_pool_run(pool, split_k_sum, &s);
         return;
     }
-    matmul_job j = {k, x, T, W, NULL, b, y};
+    matmul_job j = {k, x, T, W, NULL, b, y, 0, {0}};
+    claim_columns(&j, W->cols, seam_pool_size(pool));
     seam_pool_run(pool, kn_worker, &j);
 }
 
 void op_matmul_nk(seam_pool *pool, const seam_kernels *k, const float *x, int T, const seam_mat *W, const float *b,
                   float *y) {
-    matmul_job j = {k, x, T, W, NULL, b, y};
+    matmul_job j = {k, x, T, W, NULL, b, y, 0, {0}};
+    claim_columns(&j, W->rows, seam_pool_size(pool));
     seam_pool_run(pool, nk_worker, &j);
 }
 
@@ -221,8 +245,12 @@ static void q_worker(void *arg, int ith, int nth) {
 }
 
 static void qf_worker(void *arg, int ith, int nth) {
-    const matmul_job *j = arg;
+    matmul_job *j = arg;
     int t0, t1, lo, hi, K = j->Q->cols, N = j->Q->rows;
+    if (j->claim) {
+        while (seam_pool_claim(&j->cols, &lo, &hi)) j->k->matmul_qf(j->x, j->T, j->Q, j->b, j->y, lo, hi);
+        return;
+    }
     worker_range(j->T, N, ith, nth, &t0, &t1, &lo, &hi);
     if (lo < hi) j->k->matmul_qf(j->x + (size_t)t0 * K, t1 - t0, j->Q, j->b, j->y + (size_t)t0 * N, lo, hi);
 }
@@ -230,13 +258,14 @@ static void qf_worker(void *arg, int ith, int nth) {
 void op_matmul_q(seam_pool *pool, const seam_kernels *k, const seam_qkernels *qk, seam_qx *xq, const float *x, int T,
                  const seam_qmat *W, const float *b, float *y) {
     if (k && k->matmul_qf && T >= OP_QF_MIN_T) {
-        matmul_job f = {k, x, T, NULL, W, b, y};
+        matmul_job f = {k, x, T, NULL, W, b, y, 0, {0}};
+        claim_columns(&f, W->rows, seam_pool_size(pool));
         seam_pool_run(pool, qf_worker, &f);
         return;
     }
     qmatmul_job j = {qk, xq, x, T, W, b, y, 0, {0}, {0}};
     int nth = seam_pool_size(pool);
-    if (nth > 1 && T >= OP_Q_CLAIM_MIN_T) {
+    if (nth > 1 && T >= OP_CLAIM_MIN_T) {
         /* ~4 claims per thread: enough to even out a slow core, few enough that the tiles'
          * per-call setup (the activations laid out again) stays small */
         j.claim = 1;

@@ -27,9 +27,9 @@ void op_matmul_packed(seam_pool *pool, const seam_kernels *k, const float *x, in
  * OP_QF_MIN_T rows on, where k has a matmul_qf, the packed f32 GEMM runs on W dequantised
  * while packing (the integer path's per-row quantisation and block scaling cost more there). */
 #define OP_QF_MIN_T 64
-/* From this many rows on, threads claim chunks of a quantised product's columns as they
- * go rather than taking fixed shares (ops.c, q_worker). */
-#define OP_Q_CLAIM_MIN_T 8
+/* From this many rows on, threads claim chunks of a product's columns as they go rather
+ * than taking fixed shares (ops.c, q_worker and claim_columns). */
+#define OP_CLAIM_MIN_T 8
 void op_matmul_q(seam_pool *pool, const seam_kernels *k, const seam_qkernels *qk, seam_qx *xq, const float *x, int T,
                  const seam_qmat *W, const float *b, float *y);
 /* Attention keeps K and V transposed per head: row c = h * D + d of a [C][ld] block holds

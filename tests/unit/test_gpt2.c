@@ -210,32 +210,39 @@ TEST(test_gpt2_last_row_only_keeps_the_last_rows_logits) {
     }
 }
 
-/* Threads claim the columns of quantised products and the attention tiles as they go
- * (util/pool.h); each output is still computed whole by one thread, so the logits keep
- * every bit whatever the thread count. Prompt lengths on both sides of OP_QF_MIN_T. */
-TEST(test_gpt2_q8_logits_do_not_depend_on_the_thread_count) {
+/* Threads claim the columns of products and the attention tiles as they go (util/pool.h);
+ * each output is still computed whole by one thread, so the hidden states keep every bit
+ * whatever the thread count. Prompt lengths on both sides of OP_QF_MIN_T; f32, f16 and q8.
+ * (Logits of one row may not: the browser's one-row f32 products split K among threads.) */
+TEST(test_gpt2_hidden_states_do_not_depend_on_the_thread_count) {
     seam_error err = {0};
     char q8[600];
     snprintf(q8, sizeof q8, "%s", test_tmpdir());
     seam_quantize_params p = {.type = SEAM_QUANT_Q8};
     CHECKF(seam_quantize_model(fixture("gpt2-tiny"), q8, &p, &err) == SEAM_OK, "%s", err.message);
-    seam_model *m = NULL;
-    CHECKF(seam_model_open(q8, &m, &err) == SEAM_OK, "%s", err.message);
-    const seam_model_info *in = seam_model_get_info(m);
-    int V = in->vocab_size, lens[2] = {37, in->n_positions < 90 ? in->n_positions : 90};
-    float *logits[2] = {malloc((size_t)V * 4), malloc((size_t)V * 4)};
-    int32_t ids[128];
-    for (int i = 0; i < 128; i++) ids[i] = (i * 7919 + 13) % V;
-    for (int l = 0; l < 2; l++)
-        for (int w = 0; w < 2; w++) {
-            seam_context *c = NULL;
-            CHECKF(seam_context_new(m, 0, 0, &c, &err) == SEAM_OK && seam_context_set_threads(c, w ? 3 : 1, &err) == SEAM_OK &&
-                       seam_forward(c, ids, lens[l], 0, logits[w], &err) == SEAM_OK,
-                   "%s", err.message);
-            seam_context_free(c);
-            if (w) CHECKF(!memcmp(logits[0], logits[1], (size_t)V * 4), "%d rows: logits on 3 threads differ from 1", lens[l]);
-        }
-    free(logits[0]);
-    free(logits[1]);
-    seam_model_close(m);
+    const char *dirs[3] = {fixture("gpt2-tiny"), fixture("gpt2-wide-f16"), q8};
+    for (int d = 0; d < 3; d++) {
+        seam_model *m = NULL;
+        CHECKF(seam_model_open(dirs[d], &m, &err) == SEAM_OK, "%s", err.message);
+        const seam_model_info *in = seam_model_get_info(m);
+        int C = in->n_embd, lens[2] = {37, in->n_positions < 90 ? in->n_positions : 90};
+        float *h[2] = {malloc((size_t)90 * C * 4), malloc((size_t)90 * C * 4)};
+        int32_t ids[90];
+        for (int i = 0; i < 90; i++) ids[i] = (i * 7919 + 13) % in->vocab_size;
+        for (int l = 0; l < 2; l++)
+            for (int w = 0; w < 2; w++) {
+                seam_context *c = NULL;
+                CHECKF(seam_context_new(m, 0, 0, &c, &err) == SEAM_OK && seam_context_set_threads(c, w ? 3 : 1, &err) == SEAM_OK &&
+                           seam_embed(c, ids, lens[l], 0, h[w], &err) == SEAM_OK &&
+                           seam_run_layers(c, 0, in->n_layer, h[w], lens[l], 0, &err) == SEAM_OK,
+                       "%s", err.message);
+                seam_context_free(c);
+                if (w)
+                    CHECKF(!memcmp(h[0], h[1], (size_t)lens[l] * C * 4), "%s, %d rows: hidden states on 3 threads differ from 1",
+                           dirs[d], lens[l]);
+            }
+        free(h[0]);
+        free(h[1]);
+        seam_model_close(m);
+    }
 }
