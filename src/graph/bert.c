@@ -152,6 +152,7 @@ typedef struct {
     const unsigned char *padded; /* [B]: sequence b has masked positions */
     int B, T;
     float scale;
+    seam_pool_queue units; /* attn_worker's, claimed as the threads go (util/pool.h) */
 } attn_job;
 
 /* Each sequence's K, transposed per head (graph/ops.h) into tmp, idle during attention;
@@ -171,11 +172,12 @@ static void transpose_worker(void *arg, int ith, int nth) {
     }
 }
 
-/* One thread's share of the (sequence, head, tile of query rows) units; consecutive units
- * share a head, whose K and V then stay in cache. Padded keys are left out, which is what
- * adding finfo.min to their scores gives after the softmax. */
+/* Claims of (sequence, head, tile of query rows) units; consecutive units share a head,
+ * whose K and V then stay in cache. Padded keys are left out, which is what adding
+ * finfo.min to their scores gives after the softmax. */
 static void attn_worker(void *arg, int ith, int nth) {
-    const attn_job *j = arg;
+    (void)nth;
+    attn_job *j = arg;
     bert_ctx *c = j->c;
     int C = c->m->cfg.hidden, H = c->m->cfg.n_head, D = C / H, T = j->T, lo, hi;
     int tiles = (T + SEAM_ATTEND_ROWS - 1) / SEAM_ATTEND_ROWS;
@@ -186,19 +188,19 @@ static void attn_worker(void *arg, int ith, int nth) {
     a.D = D;
     a.scale = j->scale;
     a.scores = c->scores + (size_t)ith * bert_scores_per_thread(c->max_seq);
-    seam_pool_chunk(j->B * H * tiles, 1, ith, nth, &lo, &hi);
-    for (int u = lo; u < hi; u++) {
-        int b = u / (H * tiles), h = (u / tiles) % H, t0 = (u % tiles) * SEAM_ATTEND_ROWS;
-        size_t row0 = (size_t)b * T, head = (size_t)b * C * T + (size_t)h * D * T;
-        a.R = T - t0 < SEAM_ATTEND_ROWS ? T - t0 : SEAM_ATTEND_ROWS;
-        a.q = c->q + (row0 + (size_t)t0) * C + (size_t)h * D;
-        a.kt = c->tmp + head;
-        a.v = c->v + row0 * C + (size_t)h * D;
-        a.ldv = (size_t)C;
-        a.mask = j->padded[b] ? j->mask + row0 : NULL; /* no per-key mask pass where nothing is masked */
-        a.out = c->att + (row0 + (size_t)t0) * C + (size_t)h * D;
-        op_attend(c->k, &a);
-    }
+    while (seam_pool_claim(&j->units, &lo, &hi))
+        for (int u = lo; u < hi; u++) {
+            int b = u / (H * tiles), h = (u / tiles) % H, t0 = (u % tiles) * SEAM_ATTEND_ROWS;
+            size_t row0 = (size_t)b * T, head = (size_t)b * C * T + (size_t)h * D * T;
+            a.R = T - t0 < SEAM_ATTEND_ROWS ? T - t0 : SEAM_ATTEND_ROWS;
+            a.q = c->q + (row0 + (size_t)t0) * C + (size_t)h * D;
+            a.kt = c->tmp + head;
+            a.v = c->v + row0 * C + (size_t)h * D;
+            a.ldv = (size_t)C;
+            a.mask = j->padded[b] ? j->mask + row0 : NULL; /* no per-key mask pass where nothing is masked */
+            a.out = c->att + (row0 + (size_t)t0) * C + (size_t)h * D;
+            op_attend(c->k, &a);
+        }
 }
 
 typedef struct {
@@ -252,13 +254,16 @@ seam_status bert_forward(bert_ctx *c, const int32_t *ids, const int32_t *mask, i
     embed_job ej = {c, ids, T, R};
     run_rows(c, embed_worker, &ej, R);
     add_norm(c, NULL, m->emb_ln_w, m->emb_ln_b, R);
-    attn_job aj = {c, mask, padded, B, T, 1.0f / sqrtf((float)(C / cf->n_head))};
+    attn_job aj = {c, mask, padded, B, T, 1.0f / sqrtf((float)(C / cf->n_head)), {0}};
     for (int l = 0; l < cf->n_layer; l++) {
         const bert_layer *L = &m->layers[l];
         bert_linear(c, l, LIN_Q, c->h, R, L->q_b, c->q);
         bert_linear(c, l, LIN_K, c->h, R, L->k_b, c->kk);
         bert_linear(c, l, LIN_V, c->h, R, L->v_b, c->v);
         seam_pool_run(c->pool, transpose_worker, &aj);
+        /* ~4 claims per thread (a claim's tiles stay on one head, mostly) */
+        int units = B * cf->n_head * ((T + SEAM_ATTEND_ROWS - 1) / SEAM_ATTEND_ROWS), nth = seam_pool_size(c->pool);
+        seam_pool_queue_init(&aj.units, units, (units + 4 * nth - 1) / (4 * nth));
         seam_pool_run(c->pool, attn_worker, &aj);
         bert_linear(c, l, LIN_AO, c->att, R, L->ao_b, c->tmp);
         add_norm(c, c->tmp, L->ln1_w, L->ln1_b, R);

@@ -175,11 +175,22 @@ typedef struct {
     int K, N;
     const float *b;
     float *y;
+    int claim; /* nonzero: threads claim whole groups of panels from cols */
+    seam_pool_queue cols;
 } packed_job;
 
+static int packed_row_groups(const packed_job *j, int nth) {
+    return j->k->packed_mr ? tile_row_groups(j->T, j->N, j->k->packed_mr, j->k->pack_nr, nth) : row_groups(j->T, j->N, nth);
+}
+
 static void packed_worker(void *arg, int ith, int nth) {
-    const packed_job *j = arg;
+    packed_job *j = arg;
     int t0, t1, lo, hi;
+    if (j->claim) {
+        while (seam_pool_claim(&j->cols, &lo, &hi))
+            j->k->matmul_packed(j->x, j->T, j->packed, j->K, j->N, j->b, j->y, lo, hi);
+        return;
+    }
     if (j->k->packed_mr)
         grid_range(j->T, j->N, tile_row_groups(j->T, j->N, j->k->packed_mr, j->k->pack_nr, nth), j->k->pack_nr, ith, nth, &t0,
                    &t1, &lo, &hi);
@@ -190,7 +201,14 @@ static void packed_worker(void *arg, int ith, int nth) {
 
 void op_matmul_packed(seam_pool *pool, const seam_kernels *k, const float *x, int T, const float *packed, int K, int N,
                       const float *b, float *y) {
-    packed_job j = {k, x, T, packed, K, N, b, y};
+    packed_job j = {k, x, T, packed, K, N, b, y, 0, {0}};
+    int nth = seam_pool_size(pool);
+    if (nth > 1 && T >= OP_CLAIM_MIN_T && packed_row_groups(&j, nth) == 1) {
+        /* claims of whole panels (of 4 column tiles where the GEMM works in those) */
+        int align = k->pack_nr * (k->packed_mr ? 4 : 1);
+        j.claim = 1;
+        seam_pool_queue_init(&j.cols, N, ((N + 4 * nth - 1) / (4 * nth) + align - 1) / align * align);
+    }
     seam_pool_run(pool, packed_worker, &j);
 }
 
