@@ -261,9 +261,8 @@ seam_status bert_forward(bert_ctx *c, const int32_t *ids, const int32_t *mask, i
         bert_linear(c, l, LIN_K, c->h, R, L->k_b, c->kk);
         bert_linear(c, l, LIN_V, c->h, R, L->v_b, c->v);
         seam_pool_run(c->pool, transpose_worker, &aj);
-        /* ~4 claims per thread (a claim's tiles stay on one head, mostly) */
-        int units = B * cf->n_head * ((T + SEAM_ATTEND_ROWS - 1) / SEAM_ATTEND_ROWS), nth = seam_pool_size(c->pool);
-        seam_pool_queue_init(&aj.units, units, (units + 4 * nth - 1) / (4 * nth));
+        int units = B * cf->n_head * ((T + SEAM_ATTEND_ROWS - 1) / SEAM_ATTEND_ROWS);
+        seam_pool_queue_init(&aj.units, units, seam_pool_size(c->pool), 1);
         seam_pool_run(c->pool, attn_worker, &aj);
         bert_linear(c, l, LIN_AO, c->att, R, L->ao_b, c->tmp);
         add_norm(c, c->tmp, L->ln1_w, L->ln1_b, R);

@@ -257,10 +257,9 @@ static void attention(seam_context *c, int local_layer, int abs_layer, int T, in
     if (in->scale_attn_by_inverse_layer_idx) scale /= (float)(abs_layer + 1);
     if (r0 >= T) return;
     attention_job j = {c, kc, vc, T, pos0, r0, scale, {0}};
-    /* units in pairs (an early tile and a late one, attention_unit), ~4 claims per thread */
-    int units = in->n_head * ((T - r0 + SEAM_ATTEND_ROWS - 1) / SEAM_ATTEND_ROWS), nth = seam_pool_size(c->pool);
-    int step = (units + 4 * nth - 1) / (4 * nth);
-    seam_pool_queue_init(&j.units, units, step + (step & 1));
+    /* units in pairs: an early tile and a late one (attention_unit) */
+    int units = in->n_head * ((T - r0 + SEAM_ATTEND_ROWS - 1) / SEAM_ATTEND_ROWS);
+    seam_pool_queue_init(&j.units, units, seam_pool_size(c->pool), 2);
     seam_pool_run(c->pool, attention_worker, &j);
 }
 

@@ -77,7 +77,7 @@ static void worker_range(int T, int N, int ith, int nth, int *t0, int *t1, int *
 static void claim_columns(matmul_job *j, int N, int nth) {
     if (nth < 2 || j->T < OP_CLAIM_MIN_T || row_groups(j->T, N, nth) != 1) return;
     j->claim = 1;
-    seam_pool_queue_init(&j->cols, N, ((N + 4 * nth - 1) / (4 * nth) + 31) / 32 * 32);
+    seam_pool_queue_init(&j->cols, N, nth, 32);
 }
 
 static void kn_worker(void *arg, int ith, int nth) {
@@ -205,9 +205,8 @@ void op_matmul_packed(seam_pool *pool, const seam_kernels *k, const float *x, in
     int nth = seam_pool_size(pool);
     if (nth > 1 && T >= OP_CLAIM_MIN_T && packed_row_groups(&j, nth) == 1) {
         /* claims of whole panels (of 4 column tiles where the GEMM works in those) */
-        int align = k->pack_nr * (k->packed_mr ? 4 : 1);
         j.claim = 1;
-        seam_pool_queue_init(&j.cols, N, ((N + 4 * nth - 1) / (4 * nth) + align - 1) / align * align);
+        seam_pool_queue_init(&j.cols, N, nth, k->pack_nr * (k->packed_mr ? 4 : 1));
     }
     seam_pool_run(pool, packed_worker, &j);
 }
@@ -284,11 +283,9 @@ void op_matmul_q(seam_pool *pool, const seam_kernels *k, const seam_qkernels *qk
     qmatmul_job j = {qk, xq, x, T, W, b, y, 0, {0}, {0}};
     int nth = seam_pool_size(pool);
     if (nth > 1 && T >= OP_CLAIM_MIN_T) {
-        /* ~4 claims per thread: enough to even out a slow core, few enough that the tiles'
-         * per-call setup (the activations laid out again) stays small */
         j.claim = 1;
-        seam_pool_queue_init(&j.rows, T, (T + 4 * nth - 1) / (4 * nth));
-        seam_pool_queue_init(&j.q, W->rows, ((W->rows + 4 * nth - 1) / (4 * nth) + 15) / 16 * 16);
+        seam_pool_queue_init(&j.rows, T, nth, 1);
+        seam_pool_queue_init(&j.q, W->rows, nth, 16);
     }
     xq->K = W->cols;
     /* A few rows are quantised faster than the pool wakes up. */
@@ -321,8 +318,7 @@ void op_activation(seam_pool *pool, int activation, float *x, size_t n) {
     /* Small vectors are not worth waking the pool for. */
     if (n < 8192) { seam_activation_apply(activation, x, (int)n); return; }
     act_job j = {activation, x, n, {0}};
-    int blocks = (int)((n + ACT_BLOCK - 1) / ACT_BLOCK), nth = seam_pool_size(pool);
-    seam_pool_queue_init(&j.blocks, blocks, (blocks + 4 * nth - 1) / (4 * nth));
+    seam_pool_queue_init(&j.blocks, (int)((n + ACT_BLOCK - 1) / ACT_BLOCK), seam_pool_size(pool), 1);
     seam_pool_run(pool, act_worker, &j);
 }
 

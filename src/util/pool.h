@@ -32,8 +32,10 @@ typedef struct {
     int n, step;
 } seam_pool_queue;
 
-/* [0, n) in claims of step items (the last one shorter). */
-void seam_pool_queue_init(seam_pool_queue *q, int n, int step);
+/* [0, n) for nth threads: about 4 claims per thread (enough for the faster ones to even
+ * out a slow core, few enough that per-claim setup stays small), each a multiple of align
+ * items (the last one shorter). */
+void seam_pool_queue_init(seam_pool_queue *q, int n, int nth, int align);
 int seam_pool_claim(seam_pool_queue *q, int *lo, int *hi);
 
 /* Physical cores of this machine (falls back to online CPUs). */

@@ -55,15 +55,17 @@ TEST(test_pool_claims_hand_out_every_item_once) {
         seam_pool *p = NULL;
         CHECK(seam_pool_new(nth, &p, NULL) == SEAM_OK);
         for (int n = 0; n <= 300; n += 37)
-            for (int step = 1; step <= 64; step = step * 3 + 1) {
-                static claim_job j;
-                for (int i = 0; i < 300; i++) atomic_init(&j.hits[i], 0);
-                seam_pool_queue_init(&j.q, n, step);
-                seam_pool_run(p, claim_worker, &j);
-                for (int i = 0; i < 300; i++)
-                    CHECKF(atomic_load(&j.hits[i]) == (i < n), "nth %d n %d step %d: item %d handed out %d times", nth, n,
-                           step, i, atomic_load(&j.hits[i]));
-            }
+            for (int qth = 1; qth <= 5; qth += 2)
+                for (int align = 1; align <= 64; align = align * 3 + 1) {
+                    static claim_job j;
+                    for (int i = 0; i < 300; i++) atomic_init(&j.hits[i], 0);
+                    seam_pool_queue_init(&j.q, n, qth, align);
+                    CHECK(j.q.step >= 1 && j.q.step % align == 0);
+                    seam_pool_run(p, claim_worker, &j);
+                    for (int i = 0; i < 300; i++)
+                        CHECKF(atomic_load(&j.hits[i]) == (i < n), "nth %d n %d align %d: item %d handed out %d times", nth, n,
+                               align, i, atomic_load(&j.hits[i]));
+                }
         seam_pool_free(p);
     }
 }
