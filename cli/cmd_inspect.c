@@ -57,7 +57,12 @@ int cmd_inspect(int argc, char **argv) {
            in->n_embd / in->n_head, in->n_inner);
     printf("n_positions:  %d\nvocab_size:   %d\n", in->n_positions, in->vocab_size);
     printf("layer_norm_epsilon: %g\n", in->layer_norm_epsilon);
-    printf("weights:      %s, %zu bytes (%s)\n", dtype_name(in->weight_dtype), in->weight_bytes, hb);
+    if (in->weight_quant == SEAM_WEIGHTS_PLAIN)
+        printf("weights:      %s, %zu bytes (%s)\n", dtype_name(in->weight_dtype), in->weight_bytes, hb);
+    else
+        printf("weights:      %s (blocks of 32 with F16 scales%s; the rest %s), %zu bytes (%s)\n",
+               in->weight_quant == SEAM_WEIGHTS_Q8 ? "q8" : "q4", in->weight_quant == SEAM_WEIGHTS_Q4 ? " and minima" : "",
+               dtype_name(in->weight_dtype), in->weight_bytes, hb);
     if (in->eos_token_id >= 0) printf("eos_token_id: %d\n", in->eos_token_id);
     if (tensors) {
         size_t n = seam_model_tensor_count(m);

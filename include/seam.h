@@ -66,8 +66,11 @@ typedef struct {
     int layer_begin, layer_end;
     int has_embed; /* wte + wpe */
     int has_head;  /* ln_f + lm_head (lm_head may be tied to wte) */
-    seam_dtype weight_dtype; /* dtype of the block weights as stored */
+    seam_dtype weight_dtype; /* dtype of the block weights as stored (plain ones: see weight_quant) */
     size_t weight_bytes;     /* bytes of tensor data mapped */
+    /* How the block weights are stored: plain in weight_dtype, or quantised by `seam quantize`
+     * (README "Quantised format"), when weight_dtype only names the dtype of the rest. */
+    enum { SEAM_WEIGHTS_PLAIN = 0, SEAM_WEIGHTS_Q8, SEAM_WEIGHTS_Q4 } weight_quant;
 } seam_model_info;
 
 /* Opens a Hugging Face model folder (config.json + model.safetensors, or sharded

@@ -75,7 +75,8 @@ async function load() {
       : `embeddings + layers 0-${i.split} here, ${i.split}-${i.nLayer} + head on the server`) : `${i.nLayer} layers`;
     $('modelInfo').textContent =
       `${layers}, ${i.nEmbd} channels, ${i.nHead} heads, vocabulary ${i.vocabSize}, context ${i.nCtx}, ` +
-      `${i.weightDtype} weights ${mb(i.weightBytes)}, ${i.threads} thread${i.threads > 1 ? 's' : ''}`;
+      `${i.weightQuant && i.weightQuant !== 'none' ? i.weightQuant : i.weightDtype} weights ${mb(i.weightBytes)}, ` +
+      `${i.threads} thread${i.threads > 1 ? 's' : ''}`;
     // Split: this side's shard against the whole model's weights on the server.
     $('bytes').textContent = split ? `${mb(i.bytesFromNetwork)} / ${mb(i.fullModelBytes)}`
       : `${mb(i.bytesFromNetwork)} / ${mb(i.weightBytes)}`;

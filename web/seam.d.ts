@@ -44,6 +44,9 @@ export interface ModelInfo {
   /** decoders */
   hasTokenizer?: boolean;
   weightDtype: 'f32' | 'f16' | 'bf16' | 'unknown';
+  /** decoders: how the block weights are stored, 'none' when plain (in weightDtype) or
+   * quantised by `seam quantize` (weightDtype then names the dtype of the other tensors) */
+  weightQuant?: 'none' | 'q8' | 'q4' | 'unknown';
   weightBytes: number;
   simd: boolean;
   /** q8 prefill runs on relaxed SIMD's byte dot product (engines whose dot sums unsigned

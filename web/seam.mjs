@@ -387,7 +387,7 @@ class Model {
     this.info = {
       kind: 'decoder', nLayer: i(0), nEmbd: i(1), nHead: i(2), nPositions: i(3), vocabSize: i(4),
       eosTokenId: i(5), bosTokenId: i(6), threads: i(7), nCtx: i(8), hasTokenizer: !!i(9),
-      weightDtype: ['f32', 'f16', 'bf16'][i(10)] || 'unknown',
+      weightDtype: ['f32', 'f16', 'bf16'][i(10)] || 'unknown', weightQuant: ['none', 'q8', 'q4'][i(11)] || 'unknown',
       weightBytes: M._sw_weight_bytes(handle), simd: !!M._sw_simd(), relaxedSimd: !!M._sw_rx(-1),
       bytesFromNetwork: meta.bytesFromNetwork, baseUrl: meta.baseUrl,
     };

@@ -206,6 +206,7 @@ SW_EXPORT int sw_info(const sw_session *s, int what) {
     case 8: return s->n_ctx;
     case 9: return s->tok != NULL;
     case 10: return (int)in->weight_dtype;
+    case 11: return (int)in->weight_quant;
     default: return -1;
     }
 }

@@ -354,6 +354,11 @@ void seam_model_close(seam_model *m) {
     free(m);
 }
 
+/* seam_model_info's weight_quant for a matrix as loaded. */
+static int weights_quant(const seam_qmat *q) {
+    return q->type == SEAM_QUANT_Q8 ? SEAM_WEIGHTS_Q8 : q->type == SEAM_QUANT_Q4 ? SEAM_WEIGHTS_Q4 : SEAM_WEIGHTS_PLAIN;
+}
+
 static seam_status load_gpt2(seam_model *m, seam_error *err) {
     seam_model_info *in = &m->cfg.info;
     int C = in->n_embd, I = in->n_inner, V = in->vocab_size, P = in->n_positions;
@@ -379,7 +384,10 @@ static seam_status load_gpt2(seam_model *m, seam_error *err) {
             (s = load_matrix(m, n[8], C, I, 1, &L->fc_w, &L->fc_w_q, err)) || (s = load_vector(m, n[9], I, &L->fc_b, err)) ||
             (s = load_matrix(m, n[10], I, C, 1, &L->fc_proj_w, &L->fc_proj_w_q, err)) || (s = load_vector(m, n[11], C, &L->fc_proj_b, err)))
             return s;
-        if (l == in->layer_begin) in->weight_dtype = L->attn_w.dtype;
+        if (l == in->layer_begin) {
+            in->weight_dtype = L->attn_w.dtype;
+            in->weight_quant = weights_quant(&L->attn_w_q);
+        }
     }
     if (in->has_head) {
         if ((s = load_vector(m, "ln_f.weight", C, &m->lnf_w, err)) || (s = load_vector(m, "ln_f.bias", C, &m->lnf_b, err)))
@@ -398,7 +406,10 @@ static seam_status load_gpt2(seam_model *m, seam_error *err) {
             return s;
         }
     }
-    if (in->layer_begin == in->layer_end && in->has_embed) in->weight_dtype = m->wte.dtype;
+    if (in->layer_begin == in->layer_end && in->has_embed) {
+        in->weight_dtype = m->wte.dtype;
+        in->weight_quant = weights_quant(&m->wte_q);
+    }
     return SEAM_OK;
 }
 

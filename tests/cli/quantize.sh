@@ -26,6 +26,8 @@ q4=$(stat -c %s "$T/tiny-q4/model.safetensors")
 i8=$("$S" inspect -m "$T/tiny-q8") i4=$("$S" inspect -m "$T/tiny-q4")
 grep -q "h.0.mlp.c_fc.weight.q8 .*I8 .*\[256, 64\]" <<< "$i8"
 grep -q "h.0.mlp.c_fc.weight.q4_min .*F16" <<< "$i4"
+grep -q "^weights: *q8 (blocks of 32 with F16 scales; the rest F32)" <<< "$i8"
+grep -q "^weights: *q4 (blocks of 32 with F16 scales and minima; the rest F32)" <<< "$i4"
 
 # the F16 fixture with the hub's key names (attn.bias buffers are dropped), no tokenizer
 "$S" quantize -m "$F/gpt2-wide-f16" -o "$T/wide-q8" --type q8 --head separate -q

@@ -225,6 +225,8 @@ TEST(test_gpt2_hidden_states_do_not_depend_on_the_thread_count) {
         seam_model *m = NULL;
         CHECKF(seam_model_open(dirs[d], &m, &err) == SEAM_OK, "%s", err.message);
         const seam_model_info *in = seam_model_get_info(m);
+        CHECKF((int)in->weight_quant == (d == 2 ? SEAM_WEIGHTS_Q8 : SEAM_WEIGHTS_PLAIN), "%s: weight_quant %d", dirs[d],
+               (int)in->weight_quant);
         int C = in->n_embd, lens[2] = {37, in->n_positions < 90 ? in->n_positions : 90};
         float *h[2] = {malloc((size_t)90 * C * 4), malloc((size_t)90 * C * 4)};
         int32_t ids[90];

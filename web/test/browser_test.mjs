@@ -209,7 +209,7 @@ try {
   const rx = await page.evaluate(async (c) => {
     const m = await window.seamDemo.seam.load('/models/gpt2-tiny-q8/', { threads: 2 });
     const M = m._M, bits = (f) => Array.from(new Uint32Array(f.buffer)).join(',');
-    const out = { active: m.info.relaxedSimd, selftest: M._sw_rx_selftest() };
+    const out = { active: m.info.relaxedSimd, selftest: M._sw_rx_selftest(), quant: m.info.weightQuant };
     const on = bits(m.logits(c.ids)), idsOn = (await m.generate(c.ids, { greedy: true, maxTokens: 8 })).ids.join(',');
     M._sw_rx(0);
     out.off = M._sw_rx(-1);
@@ -223,6 +223,7 @@ try {
   check(rx.active ? rx.selftest === 0 : rx.selftest === -1,
     `relaxed-SIMD q8 tiles ${rx.active ? 'run here' : 'do not run here'}; self-test against the SIMD128 tiles: ${rx.selftest} outputs differ`);
   check(rx.off === 0 && rx.sameLogits && rx.sameIds, 'q8 gpt2-tiny: prefill logits bit-identical and greedy ids identical with the relaxed tiles on and off');
+  check(rx.quant === 'q8', `q8 gpt2-tiny: model.info.weightQuant is ${rx.quant}`);
 
   // No isolation headers (stripped on the way in): one thread, still correct.
   const noiso = await ctx.newPage();
