@@ -223,7 +223,8 @@ typedef struct {
     seam_pool_queue rows, q;  /* x's rows to quantise, the product's columns */
 } qmatmul_job;
 
-static void qx_rows(const qmatmul_job *j, int lo, int hi) {
+static void qx_rows(void *arg, int lo, int hi) {
+    const qmatmul_job *j = arg;
     int K = j->W->cols, nb = K / 32;
     for (int t = lo; t < hi; t++)
         j->qk->quantize_x(j->x + (size_t)t * K, K, j->xq->q + (size_t)t * K, j->xq->d + (size_t)t * nb,
@@ -232,16 +233,11 @@ static void qx_rows(const qmatmul_job *j, int lo, int hi) {
 
 static void qx_worker(void *arg, int ith, int nth) {
     qmatmul_job *j = arg;
-    int lo, hi;
-    if (j->claim) {
-        while (seam_pool_claim(&j->rows, &lo, &hi)) qx_rows(j, lo, hi);
-        return;
-    }
-    seam_pool_chunk(j->T, 1, ith, nth, &lo, &hi);
-    qx_rows(j, lo, hi);
+    seam_pool_share(j->claim ? &j->rows : NULL, j->T, 1, ith, nth, qx_rows, j);
 }
 
-static void q_columns(const qmatmul_job *j, int lo, int hi) {
+static void q_columns(void *arg, int lo, int hi) {
+    const qmatmul_job *j = arg;
     if (j->W->type == SEAM_QUANT_Q8) j->qk->matmul_q8(j->xq, j->T, j->W, j->b, j->y, lo, hi);
     else j->qk->matmul_q4(j->xq, j->T, j->W, j->b, j->y, lo, hi);
 }
@@ -252,13 +248,7 @@ static void q_columns(const qmatmul_job *j, int lo, int hi) {
  * still summed by one thread, the same way whichever it is, so the bits do not change. */
 static void q_worker(void *arg, int ith, int nth) {
     qmatmul_job *j = arg;
-    int lo, hi;
-    if (j->claim) {
-        while (seam_pool_claim(&j->q, &lo, &hi)) q_columns(j, lo, hi);
-        return;
-    }
-    seam_pool_chunk(j->W->rows, 16, ith, nth, &lo, &hi);
-    if (lo < hi) q_columns(j, lo, hi);
+    seam_pool_share(j->claim ? &j->q : NULL, j->W->rows, 16, ith, nth, q_columns, j);
 }
 
 static void qf_worker(void *arg, int ith, int nth) {

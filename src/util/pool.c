@@ -153,6 +153,16 @@ int seam_pool_claim(seam_pool_queue *q, int *lo, int *hi) {
     return 1;
 }
 
+void seam_pool_share(seam_pool_queue *q, int n, int align, int ith, int nth, void (*fn)(void *arg, int lo, int hi), void *arg) {
+    int lo, hi;
+    if (q) {
+        while (seam_pool_claim(q, &lo, &hi)) fn(arg, lo, hi);
+        return;
+    }
+    seam_pool_chunk(n, align, ith, nth, &lo, &hi);
+    if (lo < hi) fn(arg, lo, hi);
+}
+
 int seam_physical_cores(void) {
     /* Count distinct (physical id, core id) pairs; hyperthreads share a core and only
      * slow each other down on bandwidth-bound kernels. */

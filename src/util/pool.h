@@ -37,6 +37,9 @@ typedef struct {
  * items (the last one shorter). */
 void seam_pool_queue_init(seam_pool_queue *q, int n, int nth, int align);
 int seam_pool_claim(seam_pool_queue *q, int *lo, int *hi);
+/* Thread ith's part of [0, n) through fn(arg, lo, hi): every claim from q, or where q is
+ * NULL the fixed share seam_pool_chunk gives (aligned to align; skipped when empty). */
+void seam_pool_share(seam_pool_queue *q, int n, int align, int ith, int nth, void (*fn)(void *arg, int lo, int hi), void *arg);
 
 /* Physical cores of this machine (falls back to online CPUs). */
 int seam_physical_cores(void);

@@ -186,6 +186,18 @@ static double last_row_diff(seam_model *m, int T, int threads, int batch, int *s
     return ok ? e : INFINITY;
 }
 
+/* The three weight formats the tests below run: the f32 and f16 fixtures and a q8 copy of
+ * gpt2-tiny written to a fresh temporary folder (q8 holds its path). */
+static void three_formats(char q8[600], const char *dirs[3]) {
+    seam_error err = {0};
+    snprintf(q8, 600, "%s", test_tmpdir());
+    seam_quantize_params p = {.type = SEAM_QUANT_Q8};
+    CHECKF(seam_quantize_model(fixture("gpt2-tiny"), q8, &p, &err) == SEAM_OK, "%s", err.message);
+    dirs[0] = fixture("gpt2-tiny");
+    dirs[1] = fixture("gpt2-wide-f16");
+    dirs[2] = q8;
+}
+
 /* Skipping the last layer's other rows must not change the last row's logits. On one thread
  * they keep every bit (rows are independent through every kernel); on several, a one-row
  * f32 matmul may split K among the threads (decode_split_k, the browser's) and round its
@@ -193,10 +205,8 @@ static double last_row_diff(seam_model *m, int T, int threads, int batch, int *s
 TEST(test_gpt2_last_row_only_keeps_the_last_rows_logits) {
     seam_error err = {0};
     char q8[600];
-    snprintf(q8, sizeof q8, "%s", test_tmpdir());
-    seam_quantize_params p = {.type = SEAM_QUANT_Q8};
-    CHECKF(seam_quantize_model(fixture("gpt2-tiny"), q8, &p, &err) == SEAM_OK, "%s", err.message);
-    const char *dirs[3] = {fixture("gpt2-tiny"), fixture("gpt2-wide-f16"), q8};
+    const char *dirs[3];
+    three_formats(q8, dirs);
     for (int d = 0; d < 3; d++) {
         seam_model *m = NULL;
         CHECKF(seam_model_open(dirs[d], &m, &err) == SEAM_OK, "%s", err.message);
@@ -217,10 +227,8 @@ TEST(test_gpt2_last_row_only_keeps_the_last_rows_logits) {
 TEST(test_gpt2_hidden_states_do_not_depend_on_the_thread_count) {
     seam_error err = {0};
     char q8[600];
-    snprintf(q8, sizeof q8, "%s", test_tmpdir());
-    seam_quantize_params p = {.type = SEAM_QUANT_Q8};
-    CHECKF(seam_quantize_model(fixture("gpt2-tiny"), q8, &p, &err) == SEAM_OK, "%s", err.message);
-    const char *dirs[3] = {fixture("gpt2-tiny"), fixture("gpt2-wide-f16"), q8};
+    const char *dirs[3];
+    three_formats(q8, dirs);
     for (int d = 0; d < 3; d++) {
         seam_model *m = NULL;
         CHECKF(seam_model_open(dirs[d], &m, &err) == SEAM_OK, "%s", err.message);
