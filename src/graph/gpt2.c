@@ -204,9 +204,10 @@ typedef struct {
     seam_pool_queue units; /* claimed as the threads go (util/pool.h says why) */
 } attention_job;
 
-/* Maps work unit u of H * tiles to (head, first row) so that a thread's contiguous share
- * stays on one or two heads (their K and V stay in L2 while it works) and alternates
- * early tiles (few keys) with late ones (many), which evens out the causal triangle. */
+/* Maps work unit u of H * tiles to (head, first row) so that a claim of consecutive units
+ * stays on one or two heads (their K and V stay in L2 while a thread works on it) and
+ * alternates early tiles (few keys) with late ones (many), which evens out the causal
+ * triangle. */
 static void attention_unit(int u, int tiles, int *h, int *t0) {
     int k = u % tiles;
     *h = u / tiles;
