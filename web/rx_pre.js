@@ -1,10 +1,10 @@
 // emcc --pre-js, after the generated line `var SEAM_RX_WASM = '<base64>'` (web/wasm.mk): the
-// relaxed-SIMD q8 tiles' module (src/kernels/quant_wasm_relaxed.c) for this build's memory
+// relaxed-SIMD q8 and q4 tiles' module (src/kernels/quant_wasm_relaxed.c) for this build's memory
 // (shared or not). Engines without relaxed SIMD fail WebAssembly.validate and keep the
 // SIMD128 tiles. The main thread compiles it before the runtime starts (browsers refuse to
 // compile modules over 4 KiB synchronously there); workers compile it when first asked
 // (web/rx_lib.js).
-var seamRx = { module: null, instance: null };
+var seamRx = { module: null, instance: null, runs: 0 };
 
 function seamRxBytes() {
   try {

@@ -67,9 +67,10 @@ SW_EXPORT int sw_simd(void) {
 #endif
 }
 
-/* The relaxed-SIMD q8 prefill tiles (src/kernels/quant_wasm_relaxed.c). allow ≥ 0 sets
+/* The relaxed-SIMD prefill tiles (src/kernels/quant_wasm_relaxed.c). allow ≥ 0 sets
  * whether they may run (1, the default) or every thread keeps the SIMD128 tiles (0), for
- * A/B runs; returns 1 when the calling thread runs them now. */
+ * A/B runs; returns 1 when the calling thread runs them now (q8 and q4 alike:
+ * quant_wasm_relaxed.c's seam_rx_mode says why). */
 SW_EXPORT int sw_rx(int allow) {
 #ifdef SW_RX
     if (allow >= 0) seam_wasm_rx_allowed = allow != 0;
@@ -86,62 +87,70 @@ static uint32_t rx_rand(uint32_t *st) {
     return *st >> 8;
 }
 
+static uint16_t rx_half(uint32_t *st) { return (uint16_t)(0x1000 + rx_rand(st) % 0x1800); }
+
 /* Outputs of one shape whose bits differ between the relaxed and the SIMD128 tiles (the
- * whole y, so writes outside [n0, n1) count too); -1 when out of memory. */
-static int rx_compare(int T, int K, int N, int n0, int n1, int with_bias, uint32_t *st) {
-    int nb = K / 32, bad = -1;
+ * whole y, so writes outside [n0, n1) count too), for q8 or q4 weights; -1 when out of
+ * memory. */
+static int rx_compare(seam_quant type, int T, int K, int N, int n0, int n1, int with_bias, uint32_t *st) {
+    int nb = K / 32, bad = -1, q4 = type == SEAM_QUANT_Q4;
     float *x = malloc(sizeof(float) * (size_t)T * K), *xd = malloc(sizeof(float) * (size_t)T * nb),
           *xs = malloc(sizeof(float) * (size_t)T * nb), *ws = malloc(sizeof(float) * (size_t)N * nb),
           *bias = malloc(sizeof(float) * (size_t)N), *y[2] = {malloc(sizeof(float) * (size_t)T * N),
                                                                    malloc(sizeof(float) * (size_t)T * N)};
     int8_t *xq = malloc((size_t)T * K), *wq = malloc((size_t)N * K);
-    uint16_t *wh = malloc(sizeof(uint16_t) * (size_t)N * nb);
-    if (x && xd && xs && ws && bias && y[0] && y[1] && xq && wq && wh) {
+    uint16_t *wh = malloc(sizeof(uint16_t) * (size_t)N * nb), *wm = malloc(sizeof(uint16_t) * (size_t)N * nb);
+    if (x && xd && xs && ws && bias && y[0] && y[1] && xq && wq && wh && wm) {
         for (size_t i = 0; i < (size_t)T * K; i++) x[i] = (float)((int)(rx_rand(st) % 2001) - 1000) * 1e-3f;
         for (int t = 0; t < T; t++)
             seam_qkernels_wasm.quantize_x(x + (size_t)t * K, K, xq + (size_t)t * K, xd + (size_t)t * nb, xs + (size_t)t * nb);
-        /* every weight byte, -127 and 127 included */
-        for (size_t i = 0; i < (size_t)N * K; i++) wq[i] = (int8_t)((int)(rx_rand(st) % 255) - 127);
+        /* every q8 weight byte, -127 and 127 included; every pair of q4 values */
+        for (size_t i = 0; i < (size_t)N * K; i++)
+            wq[i] = (int8_t)(q4 ? (int)(rx_rand(st) % 256) - 128 : (int)(rx_rand(st) % 255) - 127);
         for (size_t i = 0; i < (size_t)N * nb; i++) {
-            wh[i] = (uint16_t)(0x1000 + rx_rand(st) % 0x1800);
+            wh[i] = rx_half(st);
             ws[i] = seam_f16_to_f32(wh[i]);
+            wm[i] = (uint16_t)(rx_half(st) | (rx_rand(st) & 0x8000)); /* offsets of either sign */
         }
         for (int n = 0; n < N; n++) bias[n] = (float)((int)(rx_rand(st) % 2001) - 1000) * 1e-3f;
         seam_qx qx = {xq, xd, xs, K};
-        seam_qmat W = {SEAM_QUANT_Q8, wq, wh, NULL, N, K, ws};
+        seam_qmat W = {type, wq, wh, q4 ? wm : NULL, N, K, q4 ? NULL : ws};
         for (int pass = 0; pass < 2; pass++) {
             for (size_t i = 0; i < (size_t)T * N; i++) y[pass][i] = -7.0f; /* outside [n0, n1): untouched */
             seam_wasm_rx_allowed = pass;
-            seam_qkernels_wasm.matmul_q8(&qx, T, &W, with_bias ? bias : NULL, y[pass], n0, n1);
+            (q4 ? seam_qkernels_wasm.matmul_q4 : seam_qkernels_wasm.matmul_q8)(&qx, T, &W, with_bias ? bias : NULL,
+                                                                               y[pass], n0, n1);
         }
         seam_wasm_rx_allowed = 1;
         bad = 0;
         for (size_t i = 0; i < (size_t)T * N; i++) bad += memcmp(&y[0][i], &y[1][i], sizeof(float)) != 0;
     }
-    free(x), free(xd), free(xs), free(ws), free(bias), free(y[0]), free(y[1]), free(xq), free(wq), free(wh);
+    free(x), free(xd), free(xs), free(ws), free(bias), free(y[0]), free(y[1]), free(xq), free(wq), free(wh), free(wm);
     return bad;
 }
 #endif
 
 /* The relaxed tiles against the SIMD128 ones, bit for bit, on shapes with every kind of
  * tail (rows past a pass of RX_MR and a block of 128, columns past a tile of 8, a K past a
- * chunk of 32 blocks, a column range not starting at 0). Returns the outputs that differ,
- * -1 when the relaxed tiles do not run on this engine (sw_rx) or memory ran out. */
+ * chunk of 32 blocks, a column range not starting at 0), for each weight type they run for
+ * on this engine. Returns the outputs that differ, -1 when they run for neither or memory
+ * ran out. */
 SW_EXPORT int sw_rx_selftest(void) {
 #ifdef SW_RX
     static const int shapes[][6] = {
         {2, 32, 1, 0, 1, 1},   {3, 1056, 13, 0, 13, 1}, {7, 64, 29, 5, 29, 0}, {130, 96, 9, 0, 9, 1},
         {5, 2080, 16, 8, 16, 1}, {13, 128, 40, 3, 37, 0}, {257, 64, 8, 0, 8, 1},
     };
-    if (!seam_wasm_rx_active()) return -1;
+    int runs[2] = {seam_wasm_rx_active(), seam_wasm_rx_q4_active()}, bad = 0;
+    if (!runs[0] && !runs[1]) return -1;
     uint32_t st = 2024;
-    int bad = 0;
-    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
-        const int *s = shapes[i];
-        int r = rx_compare(s[0], s[1], s[2], s[3], s[4], s[5], &st);
-        if (r < 0) return -1;
-        bad += r;
-    }
+    for (int k = 0; k < 2; k++)
+        for (size_t i = 0; runs[k] && i < sizeof shapes / sizeof shapes[0]; i++) {
+            const int *s = shapes[i];
+            int r = rx_compare(k ? SEAM_QUANT_Q4 : SEAM_QUANT_Q8, s[0], s[1], s[2], s[3], s[4], s[5], &st);
+            if (r < 0) return -1;
+            bad += r;
+        }
     return bad;
 #else
     return -1;

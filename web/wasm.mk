@@ -44,7 +44,7 @@ $(WASM_BUILD)/mt/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(EMCC_ENV) $(EMCC) $(WASM_CFLAGS) -O3 -pthread -MMD -MP -c $< -o $@
 
-# The relaxed-SIMD q8 prefill tiles (src/kernels/quant_wasm_relaxed.c): a module of their
+# The relaxed-SIMD q8 and q4 prefill tiles (src/kernels/quant_wasm_relaxed.c): a module of their
 # own, built by Debian's clang-19 because emscripten 3.1.6's clang 14 and binaryen 108 know
 # only the pre-standard relaxed opcodes. No libc, stack or data; it imports seam's memory,
 # shared in the pthreads builds. Its bytes travel inside seam.js as a pre-js (rx_pre.js).

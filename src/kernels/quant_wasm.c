@@ -1,11 +1,12 @@
 /* WebAssembly SIMD128 quantised kernels. SIMD128 has no byte dot product, so both sides of
  * a block are widened to int16 and multiplied with i32x4.dot_i16x8_s, which V8 lowers to one
  * pmaddwd on x86 (|w|, |x| ≤ 127: the pair sums cannot overflow). Where the engine has
- * relaxed SIMD's byte dot with exact sums, q8 prefill goes to quant_wasm_relaxed.c instead
- * (a module of its own: emscripten 3.1.6 cannot emit it; same bits). Decode (one activation
- * row) walks the weight rows one at a time (rows_stream). Several rows run in tiles of eight
- * weight rows whose widened weights are regrouped by value pairs, so each dot sums one pair
- * for four columns and a block needs no horizontal sum (DEFINE_MATMUL).
+ * relaxed SIMD, q4 prefill goes to quant_wasm_relaxed.c instead, and so does q8 prefill
+ * where its byte dot sums exactly (a module of its own: emscripten 3.1.6 cannot emit it;
+ * same bits). Decode (one activation row) walks the weight rows one at a time
+ * (rows_stream). Several rows run in tiles of eight weight rows whose widened weights are
+ * regrouped by value pairs, so each dot sums one pair for four columns and a block needs
+ * no horizontal sum (DEFINE_MATMUL).
  *
  * The tiles compute every block's term with the same f32 operations, in the same block
  * order, as the scalar reference, so they match it bit for bit (only the order of the exact
@@ -370,21 +371,28 @@ WAI void tile_rows(const seam_qx *x, int t, int m, const int16_t *xr, int kc, co
 DEFINE_MATMUL(wasm_matmul_q8_tiles, int8_t, q8_widen, SEAM_QBLOCK, 0)
 DEFINE_MATMUL(wasm_matmul_q4_tiles, uint8_t, q4_widen, SEAM_QBLOCK / 2, 1)
 
-/* web/rx_lib.js: instantiates the relaxed module for the calling thread (1) or finds that
- * this engine cannot run it (0); and runs its tiles. */
+/* web/rx_lib.js: instantiates the relaxed module for the calling thread and says what it
+ * runs there (RX_RUNS_* bits, 0 when nothing); and runs its tiles. */
 extern int seam_rx_js_ready(void);
 extern void seam_rx_js_q8_tiles(const int8_t *xq, const float *xd, int T, int K, const int8_t *wq, const float *ws,
                                 int N, const float *bias, float *y, int n0, int n1, uint8_t *scratch);
+extern void seam_rx_js_q4_tiles(const int8_t *xq, const float *xd, const float *xs, int T, int K, const uint8_t *wq,
+                                const uint16_t *wh, const uint16_t *wm, int N, const float *bias, float *y, int n0,
+                                int n1, uint8_t *scratch);
 
 int seam_wasm_rx_allowed = 1;
-/* Per thread: each has its own instance of the module (0 not asked yet, 1 ready, -1 not
- * available). */
+/* Per thread: each has its own instance of the module (0 not asked yet, else 1 + what
+ * seam_rx_js_ready said). */
 static _Thread_local int rx_state;
 
-int seam_wasm_rx_active(void) {
-    if (!rx_state) rx_state = seam_rx_js_ready() ? 1 : -1;
-    return seam_wasm_rx_allowed && rx_state > 0;
+static int rx_runs(int what) {
+    if (!rx_state) rx_state = 1 + seam_rx_js_ready();
+    return seam_wasm_rx_allowed && ((rx_state - 1) & what);
 }
+
+int seam_wasm_rx_active(void) { return rx_runs(RX_RUNS_Q8); }
+
+int seam_wasm_rx_q4_active(void) { return rx_runs(RX_RUNS_Q4); }
 
 static void wasm_matmul_q8(const seam_qx *x, int T, const seam_qmat *W, const float *bias, float *y, int n0, int n1) {
     if (T > 1 && W->scale_f32 && seam_wasm_rx_active()) {
@@ -400,7 +408,11 @@ static void wasm_matmul_q8(const seam_qx *x, int T, const seam_qmat *W, const fl
 }
 
 static void wasm_matmul_q4(const seam_qx *x, int T, const seam_qmat *W, const float *bias, float *y, int n0, int n1) {
-    if (T == 1)
+    if (T > 1 && seam_wasm_rx_q4_active()) {
+        uint8_t scratch[RX_SCRATCH] __attribute__((aligned(16)));
+        seam_rx_js_q4_tiles(x->q, x->d, x->s, T, W->cols, (const uint8_t *)W->data, W->scale, W->min, W->rows, bias, y,
+                            n0, n1, scratch);
+    } else if (T == 1)
         rows_stream(x, W, bias, y, n0, n1, 1);
     else
         wasm_matmul_q4_tiles(x, T, W, bias, y, n0, n1);

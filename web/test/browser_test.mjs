@@ -6,7 +6,7 @@
 // reloads and loads again with no model bytes downloaded (the Cache API), runs split
 // sessions against the server in both modes at several split points with the reference
 // greedy ids (and one through the form), and, with the isolation headers stripped, falls
-// back to one thread. A q8 copy of the model gives the same bits with the relaxed-SIMD q8
+// back to one thread. q8 and q4 copies of the model give the same bits with the relaxed-SIMD
 // tiles on and off (and they pass their self-test where the engine runs them). The model folder is copied to WEB_DIR/models/gpt2-tiny for the run
 // (--web refuses symlinks that leave the folder).
 //
@@ -90,10 +90,12 @@ for (const f of fs.readdirSync(path.join(fixtures, 'gpt2-tiny'))) {
   fs.copyFileSync(path.join(fixtures, 'gpt2-tiny', f), path.join(modelCopy, f));
   fs.chmodSync(path.join(modelCopy, f), 0o644);
 }
-// A q8 copy for the relaxed-SIMD check (src/kernels/quant_wasm_relaxed.c).
-const q8 = spawnSync(SEAM_BIN, ['quantize', '-m', path.join(fixtures, 'gpt2-tiny'), '-o', path.join(webDir, 'models', 'gpt2-tiny-q8'), '--type', 'q8'],
-  { encoding: 'utf8' });
-if (q8.status !== 0) { console.log(`  FAIL seam quantize: ${q8.stderr}`); process.exit(1); }
+// q8 and q4 copies for the relaxed-SIMD check (src/kernels/quant_wasm_relaxed.c).
+for (const type of ['q8', 'q4']) {
+  const q = spawnSync(SEAM_BIN, ['quantize', '-m', path.join(fixtures, 'gpt2-tiny'), '-o', path.join(webDir, 'models', `gpt2-tiny-${type}`), '--type', type],
+    { encoding: 'utf8' });
+  if (q.status !== 0) { console.log(`  FAIL seam quantize --type ${type}: ${q.stderr}`); process.exit(1); }
+}
 const server = await startServer(path.join(tmp, 'serve-cache'));
 const userDir = path.join(tmp, 'chromium');
 let ctx;
@@ -204,26 +206,29 @@ try {
   check(/round trips/.test(await form.textContent('#netStats')), `the page shows the split's traffic: "${await form.textContent('#netStats')}"`);
   await form.close();
 
-  // q8 prefill with the relaxed-SIMD tiles and without: the same bits (their integer sums
-  // are exact either way), in the main thread and the two workers.
-  const rx = await page.evaluate(async (c) => {
-    const m = await window.seamDemo.seam.load('/models/gpt2-tiny-q8/', { threads: 2 });
-    const M = m._M, bits = (f) => Array.from(new Uint32Array(f.buffer)).join(',');
-    const out = { active: m.info.relaxedSimd, selftest: M._sw_rx_selftest(), quant: m.info.weightQuant };
-    const on = bits(m.logits(c.ids)), idsOn = (await m.generate(c.ids, { greedy: true, maxTokens: 8 })).ids.join(',');
-    M._sw_rx(0);
-    out.off = M._sw_rx(-1);
-    const off = bits(m.logits(c.ids)), idsOff = (await m.generate(c.ids, { greedy: true, maxTokens: 8 })).ids.join(',');
-    M._sw_rx(1);
-    out.sameLogits = on === off;
-    out.sameIds = idsOn === idsOff;
-    m.close();
-    return out;
-  }, cases[1]);
-  check(rx.active ? rx.selftest === 0 : rx.selftest === -1,
-    `relaxed-SIMD q8 tiles ${rx.active ? 'run here' : 'do not run here'}; self-test against the SIMD128 tiles: ${rx.selftest} outputs differ`);
-  check(rx.off === 0 && rx.sameLogits && rx.sameIds, 'q8 gpt2-tiny: prefill logits bit-identical and greedy ids identical with the relaxed tiles on and off');
-  check(rx.quant === 'q8', `q8 gpt2-tiny: model.info.weightQuant is ${rx.quant}`);
+  // q8 and q4 prefill with the relaxed-SIMD tiles and without: the same bits (their integer
+  // sums are exact either way), in the main thread and the two workers.
+  let rx;
+  for (const type of ['q8', 'q4']) {
+    rx = await page.evaluate(async ([c, type]) => {
+      const m = await window.seamDemo.seam.load(`/models/gpt2-tiny-${type}/`, { threads: 2 });
+      const M = m._M, bits = (f) => Array.from(new Uint32Array(f.buffer)).join(',');
+      const out = { active: m.info.relaxedSimd, selftest: M._sw_rx_selftest(), quant: m.info.weightQuant };
+      const on = bits(m.logits(c.ids)), idsOn = (await m.generate(c.ids, { greedy: true, maxTokens: 8 })).ids.join(',');
+      M._sw_rx(0);
+      out.off = M._sw_rx(-1);
+      const off = bits(m.logits(c.ids)), idsOff = (await m.generate(c.ids, { greedy: true, maxTokens: 8 })).ids.join(',');
+      M._sw_rx(1);
+      out.sameLogits = on === off;
+      out.sameIds = idsOn === idsOff;
+      m.close();
+      return out;
+    }, [cases[1], type]);
+    check(rx.active ? rx.selftest === 0 : rx.selftest === -1,
+      `${type}: relaxed-SIMD tiles ${rx.active ? 'run here' : 'do not run here'}; self-test against the SIMD128 tiles (q8 and q4): ${rx.selftest} outputs differ`);
+    check(rx.off === 0 && rx.sameLogits && rx.sameIds, `${type} gpt2-tiny: prefill logits bit-identical and greedy ids identical with the relaxed tiles on and off`);
+    check(rx.quant === type, `${type} gpt2-tiny: model.info.weightQuant is ${rx.quant}`);
+  }
 
   // No isolation headers (stripped on the way in): one thread, still correct.
   const noiso = await ctx.newPage();
