@@ -30,4 +30,7 @@ mergeInto(LibraryManager.library, {
   seam_rx_js_q4_tiles: function (xq, xd, xs, T, K, wq, wh, wm, N, bias, y, n0, n1, scratch) {
     seamRx.instance.exports.seam_rx_q4_tiles(xq, xd, xs, T, K, wq, wh, wm, N, bias, y, n0, n1, scratch);
   },
+  seam_rx_js_q4_rows: function (xq, xd, xs, K, wq, wh, wm, bias, y, n0, n1) {
+    seamRx.instance.exports.seam_rx_q4_rows(xq, xd, xs, K, wq, wh, wm, bias, y, n0, n1);
+  },
 });

@@ -140,6 +140,8 @@ SW_EXPORT int sw_rx_selftest(void) {
     static const int shapes[][6] = {
         {2, 32, 1, 0, 1, 1},   {3, 1056, 13, 0, 13, 1}, {7, 64, 29, 5, 29, 0}, {130, 96, 9, 0, 9, 1},
         {5, 2080, 16, 8, 16, 1}, {13, 128, 40, 3, 37, 0}, {257, 64, 8, 0, 8, 1},
+        /* one row (decode): blocks in fours and a tail, a K past a 4096-value chunk */
+        {1, 224, 5, 0, 5, 1},  {1, 4192, 3, 1, 3, 0},
     };
     int runs[2] = {seam_wasm_rx_active(), seam_wasm_rx_q4_active()}, bad = 0;
     if (!runs[0] && !runs[1]) return -1;

@@ -1,7 +1,7 @@
 /* WebAssembly SIMD128 quantised kernels. SIMD128 has no byte dot product, so both sides of
  * a block are widened to int16 and multiplied with i32x4.dot_i16x8_s, which V8 lowers to one
  * pmaddwd on x86 (|w|, |x| ≤ 127: the pair sums cannot overflow). Where the engine has
- * relaxed SIMD, q4 prefill goes to quant_wasm_relaxed.c instead, and so does q8 prefill
+ * relaxed SIMD, q4 prefill and decode go to quant_wasm_relaxed.c instead, and so does q8 prefill
  * where its byte dot sums exactly (a module of its own: emscripten 3.1.6 cannot emit it;
  * same bits). Decode (one activation row) walks the weight rows one at a time
  * (rows_stream). Several rows run in tiles of eight weight rows whose widened weights are
@@ -153,7 +153,7 @@ WAI void interleave4(const v128_t e[4][4], v128_t *dst) {
  * rows side by side, one row apart, fell back to 4.3 GB/s); four blocks
  * of the row are summed per step, so their four scales convert as one vector, and the
  * activations, widened to int16 once per chunk, load instead of widening per block. */
-#define ROW_CHUNK 4096
+#define ROW_CHUNK RX_ROW_CHUNK /* the relaxed q4 rows chunk K alike, for the same bits */
 WAI void rows_stream(const seam_qx *x, const seam_qmat *W, const float *bias, float *y, int n0, int n1, int q4) {
     int K = W->cols, nb = K / SEAM_QBLOCK;
     size_t rb = (size_t)nb * (q4 ? SEAM_QBLOCK / 2 : SEAM_QBLOCK);
@@ -379,6 +379,8 @@ extern void seam_rx_js_q8_tiles(const int8_t *xq, const float *xd, int T, int K,
 extern void seam_rx_js_q4_tiles(const int8_t *xq, const float *xd, const float *xs, int T, int K, const uint8_t *wq,
                                 const uint16_t *wh, const uint16_t *wm, int N, const float *bias, float *y, int n0,
                                 int n1, uint8_t *scratch);
+extern void seam_rx_js_q4_rows(const int8_t *xq, const float *xd, const float *xs, int K, const uint8_t *wq,
+                               const uint16_t *wh, const uint16_t *wm, const float *bias, float *y, int n0, int n1);
 
 int seam_wasm_rx_allowed = 1;
 /* Per thread: each has its own instance of the module (0 not asked yet, else 1 + what
@@ -412,7 +414,9 @@ static void wasm_matmul_q4(const seam_qx *x, int T, const seam_qmat *W, const fl
         uint8_t scratch[RX_SCRATCH] __attribute__((aligned(16)));
         seam_rx_js_q4_tiles(x->q, x->d, x->s, T, W->cols, (const uint8_t *)W->data, W->scale, W->min, W->rows, bias, y,
                             n0, n1, scratch);
-    } else if (T == 1)
+    } else if (T == 1 && seam_wasm_rx_q4_active())
+        seam_rx_js_q4_rows(x->q, x->d, x->s, W->cols, (const uint8_t *)W->data, W->scale, W->min, bias, y, n0, n1);
+    else if (T == 1)
         rows_stream(x, W, bias, y, n0, n1, 1);
     else
         wasm_matmul_q4_tiles(x, T, W, bias, y, n0, n1);

@@ -206,6 +206,58 @@ WAI void rx_tiles(const int q4, const int8_t *xq, const float *xd, const float *
     }
 }
 
+/* One activation row (decode) times q4 weight rows [n0, n1): y[n] = Σ_b (dw·dx·Σ + min·xs)
+ * (+ bias[n]). A block's two 16-byte halves of activations meet its low and high nibbles
+ * in two dots, where quant_wasm.c's rows_stream widens both sides to int16 and needs four;
+ * the rest is rows_stream's q4 path, the same f32 operations in the same order (chunks of
+ * RX_ROW_CHUNK, four blocks per step scaled together, the tail block by block), so the
+ * outputs are its bits. A row at a time, for the reason rows_stream gives. */
+__attribute__((export_name("seam_rx_q4_rows"))) void seam_rx_q4_rows(const int8_t *xq, const float *xd, const float *xs,
+                                                                    int K, const uint8_t *wq, const uint16_t *wh,
+                                                                    const uint16_t *wm, const float *bias, float *y,
+                                                                    int n0, int n1) {
+    int nb = K / RX_BLOCK;
+    size_t rb = (size_t)nb * (RX_BLOCK / 2);
+    v128_t mask = wasm_i8x16_splat(0x0F);
+    for (int k0 = 0; k0 < K; k0 += RX_ROW_CHUNK) {
+        int kc = K - k0 < RX_ROW_CHUNK ? K - k0 : RX_ROW_CHUNK, b0 = k0 / RX_BLOCK, nbc = kc / RX_BLOCK;
+        const int8_t *x = xq + k0;
+        const float *dx = xd + b0, *sx = xs + b0;
+        for (int n = n0; n < n1; n++) {
+            const uint8_t *w = wq + (size_t)n * rb + (size_t)b0 * (RX_BLOCK / 2);
+            const uint16_t *ws = wh + (size_t)n * nb + b0, *ms = wm + (size_t)n * nb + b0;
+            v128_t acc = wasm_f32x4_splat(0.0f);
+            int b = 0;
+            for (; b + 4 <= nbc; b += 4) {
+                v128_t p[4];
+                for (int j = 0; j < 4; j++) {
+                    v128_t v = wasm_v128_load(w + (size_t)(b + j) * (RX_BLOCK / 2));
+                    const int8_t *xb = x + (size_t)(b + j) * RX_BLOCK;
+                    p[j] = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wasm_v128_load(xb), wasm_v128_and(v, mask),
+                                                                  wasm_i32x4_splat(0));
+                    p[j] = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wasm_v128_load(xb + 16), wasm_u8x16_shr(v, 4), p[j]);
+                }
+                v128_t d = wasm_f32x4_mul(half4_to_f32(wasm_u32x4_load16x4(ws + b)), wasm_v128_load(dx + b));
+                v128_t term = wasm_f32x4_mul(d, wasm_f32x4_convert_i32x4(hsum4x4(p[0], p[1], p[2], p[3])));
+                term = wasm_f32x4_add(term, wasm_f32x4_mul(half4_to_f32(wasm_u32x4_load16x4(ms + b)), wasm_v128_load(sx + b)));
+                acc = wasm_f32x4_add(acc, term);
+            }
+            float r = (wasm_f32x4_extract_lane(acc, 0) + wasm_f32x4_extract_lane(acc, 1)) +
+                      (wasm_f32x4_extract_lane(acc, 2) + wasm_f32x4_extract_lane(acc, 3));
+            for (; b < nbc; b++) {
+                v128_t v = wasm_v128_load(w + (size_t)b * (RX_BLOCK / 2));
+                const int8_t *xb = x + (size_t)b * RX_BLOCK;
+                v128_t p = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wasm_v128_load(xb), wasm_v128_and(v, mask), wasm_i32x4_splat(0));
+                p = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wasm_v128_load(xb + 16), wasm_u8x16_shr(v, 4), p);
+                p = hsum4x4(p, p, p, p);
+                r += half_to_f32(ws[b]) * dx[b] * (float)wasm_i32x4_extract_lane(p, 0);
+                r += half_to_f32(ms[b]) * sx[b];
+            }
+            y[n] = k0 ? y[n] + r : r + (bias ? bias[n] : 0.0f);
+        }
+    }
+}
+
 __attribute__((export_name("seam_rx_q8_tiles"))) void seam_rx_q8_tiles(const int8_t *xq, const float *xd, int T, int K,
                                                                       const int8_t *wq, const float *ws, int N,
                                                                       const float *bias, float *y, int n0, int n1,

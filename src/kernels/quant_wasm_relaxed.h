@@ -13,6 +13,8 @@
  * unrolled twice (quant_wasm_relaxed.c), Chromium on a 2-core Zen 5 ran GPT-2's matrices at
  * T = 128 at 74-80 GMAC/s with 4 or 5 rows, 67-72 with 6, 57-62 with 7 or 8. */
 #define RX_MR 5
+/* Decode (one activation row): weights per pass along K, as quant_wasm.c's ROW_CHUNK. */
+#define RX_ROW_CHUNK 4096
 /* Bytes of scratch a call needs (the caller's stack: the module has none): the row block's
  * activations as biased bytes (q8), the tile's regrouped weights (2 vectors per step of 4
  * values), each block's −128·Σw (2 vectors), the tile's f32 scales, one pass's sums and the
