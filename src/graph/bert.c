@@ -12,6 +12,7 @@
 #include "model/bert.h"
 #include "tokenizer/wordpiece.h"
 #include "util/error.h"
+#include "util/mem.h"
 #include "util/pool.h"
 
 struct bert_ctx {
@@ -46,19 +47,12 @@ static size_t bert_scores_per_thread(int max_seq) {
     return (size_t)SEAM_ATTEND_ROWS * (size_t)(max_seq + SEAM_ATTEND_ROWS);
 }
 
-static float *alloc_floats(size_t n) {
-    /* 64-byte rows keep 512-bit loads aligned. */
-    size_t bytes = (n * sizeof(float) + 63) / 64 * 64;
-    float *p = aligned_alloc(64, bytes ? bytes : 64);
-    if (p) memset(p, 0, bytes ? bytes : 64);
-    return p;
-}
-
 void bert_ctx_free(bert_ctx *c) {
     if (!c) return;
-    free(c->h); free(c->q); free(c->kk); free(c->v); free(c->att); free(c->tmp); free(c->mid);
-    free(c->scores); free(c->cls); free(c->emb); free(c->padded);
-    for (int i = 0; i < c->n_packed; i++) free(c->packed[i]);
+    float *bufs[] = {c->h, c->q, c->kk, c->v, c->att, c->tmp, c->mid, c->scores, c->cls, c->emb};
+    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) seam_free_floats(bufs[i]);
+    free(c->padded);
+    for (int i = 0; i < c->n_packed; i++) seam_free_floats(c->packed[i]);
     free(c->packed);
     seam_pool_free(c->pool);
     free(c);
@@ -83,16 +77,16 @@ seam_status bert_ctx_new(const bert_model *m, int max_batch, int max_seq, int n_
     c->max_batch = max_batch;
     c->max_seq = max_seq;
     size_t R = (size_t)max_batch * (size_t)max_seq, C = (size_t)cf->hidden;
-    c->h = alloc_floats(R * C);
-    c->q = alloc_floats(R * C);
-    c->kk = alloc_floats(R * C);
-    c->v = alloc_floats(R * C);
-    c->att = alloc_floats(R * C);
-    c->tmp = alloc_floats(R * C);
-    c->mid = alloc_floats(R * (size_t)cf->intermediate);
-    c->scores = alloc_floats((size_t)n_threads * bert_scores_per_thread(max_seq));
-    c->cls = alloc_floats((size_t)max_batch * C * 2);
-    c->emb = alloc_floats(2 * C * (size_t)n_threads);
+    c->h = seam_alloc_floats(R * C);
+    c->q = seam_alloc_floats(R * C);
+    c->kk = seam_alloc_floats(R * C);
+    c->v = seam_alloc_floats(R * C);
+    c->att = seam_alloc_floats(R * C);
+    c->tmp = seam_alloc_floats(R * C);
+    c->mid = seam_alloc_floats(R * (size_t)cf->intermediate);
+    c->scores = seam_alloc_floats((size_t)n_threads * bert_scores_per_thread(max_seq));
+    c->cls = seam_alloc_floats((size_t)max_batch * C * 2);
+    c->emb = seam_alloc_floats(2 * C * (size_t)n_threads);
     c->padded = calloc((size_t)max_batch, 1);
     if (!c->h || !c->q || !c->kk || !c->v || !c->att || !c->tmp || !c->mid || !c->scores || !c->cls || !c->emb || !c->padded) {
         bert_ctx_free(c);
@@ -106,7 +100,7 @@ seam_status bert_ctx_new(const bert_model *m, int max_batch, int max_seq, int n_
         for (int l = 0; l < cf->n_layer; l++)
             for (int i = 0; i < LIN_PER_LAYER; i++) {
                 const seam_mat *W = layer_linear(&m->layers[l], i);
-                float *p = alloc_floats(seam_packed_floats(c->k, W->rows, W->cols));
+                float *p = seam_alloc_floats(seam_packed_floats(c->k, W->rows, W->cols));
                 if (!p) { bert_ctx_free(c); return seam_fail(err, SEAM_ERR_NOMEM, "out of memory for the packed weights"); }
                 c->k->pack_nk(W, p);
                 c->packed[c->n_packed++] = p;

@@ -11,6 +11,7 @@
 #include "model/model.h"
 #include "quant/quant.h"
 #include "util/error.h"
+#include "util/mem.h"
 #include "util/pool.h"
 
 struct seam_context {
@@ -37,19 +38,12 @@ struct seam_context {
 /* Scratch floats one thread's attention tiles need (seam_attend_tile's scores). */
 static size_t scores_per_thread(int n_ctx) { return (size_t)SEAM_ATTEND_ROWS * (size_t)(n_ctx + SEAM_ATTEND_ROWS); }
 
-static void *alloc_floats(size_t n) {
-    /* 64-byte alignment keeps every row start friendly to 512-bit loads. */
-    size_t bytes = (n * sizeof(float) + 63) / 64 * 64;
-    void *p = aligned_alloc(64, bytes ? bytes : 64);
-    if (p) memset(p, 0, bytes ? bytes : 64);
-    return p;
-}
-
 void seam_context_free(seam_context *c) {
     if (!c) return;
-    free(c->kcache); free(c->vcache); free(c->xn); free(c->qkv); free(c->att);
-    free(c->tmp); free(c->mlp); free(c->scores); free(c->split); free(c->hidden);
-    free(c->qx.q); free(c->qx.d); free(c->qx.s);
+    float *bufs[] = {c->kcache, c->vcache, c->xn, c->qkv, c->att, c->tmp, c->mlp, c->scores, c->split, c->hidden,
+                     c->qx.d, c->qx.s};
+    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) seam_free_floats(bufs[i]);
+    free(c->qx.q);
     seam_pool_free(c->pool);
     free(c);
 }
@@ -86,22 +80,22 @@ seam_status seam_context_new_layers(const seam_model *m, int layer_a, int layer_
     /* Rows 4 KiB apart would put the D rows one attention block reads into the same L1
      * sets (GPT-2's 1024 positions are exactly that), so the stride is padded off it. */
     c->kv_ld = (size_t)n_ctx + (n_ctx % 1024 == 0 ? 16 : 0);
-    c->kcache = alloc_floats(layers * c->kv_ld * C);
-    c->vcache = alloc_floats(layers * c->kv_ld * C);
-    c->xn = alloc_floats(Tm * C);
-    c->qkv = alloc_floats(Tm * 3 * C);
-    c->att = alloc_floats(Tm * C);
-    c->tmp = alloc_floats(Tm * C);
-    c->mlp = alloc_floats(Tm * I);
+    c->kcache = seam_alloc_floats(layers * c->kv_ld * C);
+    c->vcache = seam_alloc_floats(layers * c->kv_ld * C);
+    c->xn = seam_alloc_floats(Tm * C);
+    c->qkv = seam_alloc_floats(Tm * 3 * C);
+    c->att = seam_alloc_floats(Tm * C);
+    c->tmp = seam_alloc_floats(Tm * C);
+    c->mlp = seam_alloc_floats(Tm * I);
     c->scores = NULL; /* sized with the thread count below */
-    c->hidden = alloc_floats(Tm * C);
+    c->hidden = seam_alloc_floats(Tm * C);
     int qx_ok = 1;
     if (m->quant_max_k > 0) {
         size_t qk_max = (size_t)m->quant_max_k;
         c->qk = seam_qkernels_best();
         c->qx.q = aligned_alloc(64, (Tm * qk_max + 63) / 64 * 64);
-        c->qx.d = alloc_floats(Tm * qk_max / SEAM_QBLOCK);
-        c->qx.s = alloc_floats(Tm * qk_max / SEAM_QBLOCK);
+        c->qx.d = seam_alloc_floats(Tm * qk_max / SEAM_QBLOCK);
+        c->qx.s = seam_alloc_floats(Tm * qk_max / SEAM_QBLOCK);
         qx_ok = c->qx.q && c->qx.d && c->qx.s;
     }
     if (!c->kcache || !c->vcache || !c->xn || !c->qkv || !c->att || !c->tmp || !c->mlp || !c->hidden || !qx_ok) {
@@ -117,25 +111,25 @@ seam_status seam_context_new_layers(const seam_model *m, int layer_a, int layer_
 seam_status seam_context_set_threads(seam_context *c, int n_threads, seam_error *err) {
     if (n_threads < 0 || n_threads > 1024) return seam_fail(err, SEAM_ERR_ARG, "thread count %d is outside [0, 1024]", n_threads);
     if (n_threads == 0) n_threads = seam_physical_cores();
-    float *scores = alloc_floats((size_t)n_threads * scores_per_thread(c->n_ctx)), *split = NULL;
+    float *scores = seam_alloc_floats((size_t)n_threads * scores_per_thread(c->n_ctx)), *split = NULL;
     if (!scores) return seam_fail(err, SEAM_ERR_NOMEM, "out of memory");
     if (n_threads > 1 && c->k->decode_split_k) {
         /* the widest Conv1D output: c_attn's 3C or c_fc's I */
         const seam_model_info *in = &c->m->cfg.info;
         int widest = 3 * in->n_embd > in->n_inner ? 3 * in->n_embd : in->n_inner;
-        if (!(split = alloc_floats(OP_SPLIT_K_FLOATS(n_threads, widest)))) {
-            free(scores);
+        if (!(split = seam_alloc_floats(OP_SPLIT_K_FLOATS(n_threads, widest)))) {
+            seam_free_floats(scores);
             return seam_fail(err, SEAM_ERR_NOMEM, "out of memory");
         }
     }
     seam_pool *pool = NULL;
     if (n_threads > 1) {
         seam_status s = seam_pool_new(n_threads, &pool, err);
-        if (s) { free(scores); free(split); return s; }
+        if (s) { seam_free_floats(scores); seam_free_floats(split); return s; }
     }
     seam_pool_free(c->pool);
-    free(c->scores);
-    free(c->split);
+    seam_free_floats(c->scores);
+    seam_free_floats(c->split);
     c->pool = pool;
     c->scores = scores;
     c->split = split;
