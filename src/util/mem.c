@@ -11,7 +11,7 @@
 #define HUGE_PAGE ((uintptr_t)2 << 20)
 
 float *seam_alloc_floats(size_t n) {
-    if (n > (SIZE_MAX - 128) / sizeof(float)) return NULL;
+    if (n > (SIZE_MAX - 256) / sizeof(float)) return NULL; /* bytes below, padded, must fit */
     size_t bytes = (n * sizeof(float) + 63) / 64 * 64;
     /* room to align up, and to keep calloc's pointer just below the aligned one */
     unsigned char *raw = calloc(1, bytes + 64 + sizeof(void *));
