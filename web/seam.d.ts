@@ -49,9 +49,9 @@ export interface ModelInfo {
   weightQuant?: 'none' | 'q8' | 'q4' | 'unknown';
   weightBytes: number;
   simd: boolean;
-  /** q8 and q4 prefill run on relaxed SIMD's byte dot product (engines whose dot sums
-   * unsigned bytes exactly, e.g. Chromium on x86 with AVX-VNNI); the results are the same
-   * bits either way. */
+  /** q8 and q4 prefill, and q4 decode, run on relaxed SIMD's byte dot product (engines whose
+   * dot sums unsigned bytes exactly, e.g. Chromium on x86 with AVX-VNNI); the results are the
+   * same bits either way. */
   relaxedSimd: boolean;
   /** Bytes this load() took from the network (0 when everything came from the cache). */
   bytesFromNetwork: number;

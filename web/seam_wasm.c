@@ -67,10 +67,10 @@ SW_EXPORT int sw_simd(void) {
 #endif
 }
 
-/* The relaxed-SIMD prefill tiles (src/kernels/quant_wasm_relaxed.c). allow ≥ 0 sets
- * whether they may run (1, the default) or every thread keeps the SIMD128 tiles (0), for
- * A/B runs; returns 1 when the calling thread runs them now (q8 and q4 alike:
- * quant_wasm_relaxed.c's seam_rx_mode says why). */
+/* The relaxed-SIMD kernels (src/kernels/quant_wasm_relaxed.c: q8 prefill, q4 prefill and
+ * decode). allow ≥ 0 sets whether they may run (1, the default) or every thread keeps the
+ * SIMD128 ones (0), for A/B runs; returns 1 when the calling thread runs them now (q8 and
+ * q4 alike: quant_wasm_relaxed.c's seam_rx_mode says why). */
 SW_EXPORT int sw_rx(int allow) {
 #ifdef SW_RX
     if (allow >= 0) seam_wasm_rx_allowed = allow != 0;
@@ -130,11 +130,11 @@ static int rx_compare(seam_quant type, int T, int K, int N, int n0, int n1, int 
 }
 #endif
 
-/* The relaxed tiles against the SIMD128 ones, bit for bit, on shapes with every kind of
+/* The relaxed kernels against the SIMD128 ones, bit for bit, on shapes with every kind of
  * tail (rows past a pass of RX_MR and a block of 128, columns past a tile of 8, a K past a
- * chunk of 32 blocks, a column range not starting at 0), for each weight type they run for
- * on this engine. Returns the outputs that differ, -1 when they run for neither or memory
- * ran out. */
+ * chunk of 32 blocks, a column range not starting at 0; one row with a tail of blocks and a
+ * K past a decode chunk), for each weight type they run for on this engine. Returns the
+ * outputs that differ, -1 when they run for neither or memory ran out. */
 SW_EXPORT int sw_rx_selftest(void) {
 #ifdef SW_RX
     static const int shapes[][6] = {
