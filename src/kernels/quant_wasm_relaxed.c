@@ -206,6 +206,15 @@ WAI void rx_tiles(const int q4, const int8_t *xq, const float *xd, const float *
     }
 }
 
+/* Σ w·x of one q4 block (16 bytes w, values k and k + 16 in byte k's nibbles; 32 activations
+ * x) as four int32 partial sums. */
+WAI v128_t q4_block_dot(const uint8_t *w, const int8_t *x) {
+    v128_t v = wasm_v128_load(w);
+    v128_t p = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wasm_v128_load(x), wasm_v128_and(v, wasm_i8x16_splat(0x0F)),
+                                                      wasm_i32x4_splat(0));
+    return wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wasm_v128_load(x + 16), wasm_u8x16_shr(v, 4), p);
+}
+
 /* One activation row (decode) times q4 weight rows [n0, n1): y[n] = Σ_b (dw·dx·Σ + min·xs)
  * (+ bias[n]). A block's two 16-byte halves of activations meet its low and high nibbles
  * in two dots, where quant_wasm.c's rows_stream widens both sides to int16 and needs four;
@@ -218,7 +227,6 @@ __attribute__((export_name("seam_rx_q4_rows"))) void seam_rx_q4_rows(const int8_
                                                                     int n0, int n1) {
     int nb = K / RX_BLOCK;
     size_t rb = (size_t)nb * (RX_BLOCK / 2);
-    v128_t mask = wasm_i8x16_splat(0x0F);
     for (int k0 = 0; k0 < K; k0 += RX_ROW_CHUNK) {
         int kc = K - k0 < RX_ROW_CHUNK ? K - k0 : RX_ROW_CHUNK, b0 = k0 / RX_BLOCK, nbc = kc / RX_BLOCK;
         const int8_t *x = xq + k0;
@@ -230,13 +238,8 @@ __attribute__((export_name("seam_rx_q4_rows"))) void seam_rx_q4_rows(const int8_
             int b = 0;
             for (; b + 4 <= nbc; b += 4) {
                 v128_t p[4];
-                for (int j = 0; j < 4; j++) {
-                    v128_t v = wasm_v128_load(w + (size_t)(b + j) * (RX_BLOCK / 2));
-                    const int8_t *xb = x + (size_t)(b + j) * RX_BLOCK;
-                    p[j] = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wasm_v128_load(xb), wasm_v128_and(v, mask),
-                                                                  wasm_i32x4_splat(0));
-                    p[j] = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wasm_v128_load(xb + 16), wasm_u8x16_shr(v, 4), p[j]);
-                }
+                for (int j = 0; j < 4; j++)
+                    p[j] = q4_block_dot(w + (size_t)(b + j) * (RX_BLOCK / 2), x + (size_t)(b + j) * RX_BLOCK);
                 v128_t d = wasm_f32x4_mul(half4_to_f32(wasm_u32x4_load16x4(ws + b)), wasm_v128_load(dx + b));
                 v128_t term = wasm_f32x4_mul(d, wasm_f32x4_convert_i32x4(hsum4x4(p[0], p[1], p[2], p[3])));
                 term = wasm_f32x4_add(term, wasm_f32x4_mul(half4_to_f32(wasm_u32x4_load16x4(ms + b)), wasm_v128_load(sx + b)));
@@ -245,10 +248,7 @@ __attribute__((export_name("seam_rx_q4_rows"))) void seam_rx_q4_rows(const int8_
             float r = (wasm_f32x4_extract_lane(acc, 0) + wasm_f32x4_extract_lane(acc, 1)) +
                       (wasm_f32x4_extract_lane(acc, 2) + wasm_f32x4_extract_lane(acc, 3));
             for (; b < nbc; b++) {
-                v128_t v = wasm_v128_load(w + (size_t)b * (RX_BLOCK / 2));
-                const int8_t *xb = x + (size_t)b * RX_BLOCK;
-                v128_t p = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wasm_v128_load(xb), wasm_v128_and(v, mask), wasm_i32x4_splat(0));
-                p = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wasm_v128_load(xb + 16), wasm_u8x16_shr(v, 4), p);
+                v128_t p = q4_block_dot(w + (size_t)b * (RX_BLOCK / 2), x + (size_t)b * RX_BLOCK);
                 p = hsum4x4(p, p, p, p);
                 r += half_to_f32(ws[b]) * dx[b] * (float)wasm_i32x4_extract_lane(p, 0);
                 r += half_to_f32(ms[b]) * sx[b];
