@@ -65,12 +65,17 @@ static inline __attribute__((always_inline)) void gemm_run(const gemm_tile_fn *t
      * block of rows runs every k-block before the next block starts and its outputs stay
      * in L2 between k-blocks (at T = 4096 they would come back from L3 each time). */
     int mb = layout == GEMM_PACKED ? GEMM_MB : T;
-    /* With a few row tiles (memory-bound: W is read once for little work), longer k-blocks:
-     * each panel's slice of a k-block is contiguous, so the weights stream in long
-     * sequential runs (the whole panel for K <= GEMM_KC_PACKED) instead of GEMM_KC pieces.
-     * With more rows the GEMM_KC slice and the tile's x share L1, which matters more
-     * (device: 1.5-1.9x at 12 rows, but 0.7x at 384 with the long blocks). */
-    int kb = layout == GEMM_PACKED && T <= 4 * GEMM_MR ? GEMM_KC_PACKED : GEMM_KC;
+    /* With a few row tiles (memory-bound: W is read once for little work), a k-block is the
+     * whole of K, so each panel streams from memory in one sequential run (panels follow
+     * one another, so the stream tiles' prefetch runs on into the next panel). Rows then are
+     * not copied even where they alias in L1: the copy's buffer holds GEMM_KC_PACKED inputs,
+     * and at K = 1536 (MiniLM's FFN output) the rows read in place gave 1.38-1.43 ms a
+     * batch of 1 x 12 against 1.43-1.52 with copies in blocks of GEMM_KC_PACKED (Zen 5,
+     * one thread; BERT-base's K = 3072 alike). With more rows the GEMM_KC slice and the
+     * tile's x share L1, which matters more (device: 1.5-1.9x at 12 rows, but 0.7x at 384
+     * with the long blocks). */
+    int kb = layout == GEMM_PACKED && T <= 4 * GEMM_MR ? K : GEMM_KC;
+    if (kb > GEMM_KC_PACKED) copy = 0;
     for (int nc0 = n0; nc0 < n1; nc0 += GEMM_NC) {
         int nc1 = n1 - nc0 < GEMM_NC ? n1 : nc0 + GEMM_NC, ng = (nc1 - nc0 + GEMM_NR - 1) / GEMM_NR;
         for (int m0 = 0; m0 < T; m0 += mb) {

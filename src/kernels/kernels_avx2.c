@@ -36,6 +36,8 @@ AI void gv_store_n(float *p, __m256 v, int n) { _mm256_maskstore_ps(p, lane_mask
 GEMM_TILE(1) GEMM_TILE(2) GEMM_TILE(3) GEMM_TILE(4) GEMM_TILE(5) GEMM_TILE(6)
 static const gemm_tile_fn gemm_tiles[GEMM_MR] = {gemm_tile_1, gemm_tile_2, gemm_tile_3,
                                                  gemm_tile_4, gemm_tile_5, gemm_tile_6};
+static const gemm_tile_fn gemm_stream_tiles[GEMM_MR] = {gemm_stream_tile_1, gemm_stream_tile_2, gemm_stream_tile_3,
+                                                        gemm_stream_tile_4, gemm_stream_tile_5, gemm_stream_tile_6};
 #define ld8 gemm_ld8
 
 AI float hsum8(__m256 v) {
@@ -419,7 +421,7 @@ static void avx2_matmul_qf(const float *x, int T, const seam_qmat *W, const floa
 
 static void avx2_matmul_packed(const float *x, int T, const float *packed, int K, int N, const float *b, float *y, int n0,
                              int n1) {
-    gemm_run(gemm_tiles, x, T, packed, SEAM_DTYPE_F32, GEMM_PACKED, K, (size_t)N, b, y, n0, n1);
+    gemm_run(gemm_stream_tiles, x, T, packed, SEAM_DTYPE_F32, GEMM_PACKED, K, (size_t)N, b, y, n0, n1);
 }
 
 const seam_kernels seam_kernels_avx2 = {

@@ -113,6 +113,9 @@ GEMM_TILE(7) GEMM_TILE(8) GEMM_TILE(9) GEMM_TILE(10) GEMM_TILE(11) GEMM_TILE(12)
 static const gemm_tile_fn gemm_tiles[GEMM_MR] = {gemm_tile_1, gemm_tile_2, gemm_tile_3, gemm_tile_4,
                                                  gemm_tile_5, gemm_tile_6, gemm_tile_7, gemm_tile_8,
                                                  gemm_tile_9, gemm_tile_10, gemm_tile_11, gemm_tile_12};
+static const gemm_tile_fn gemm_stream_tiles[GEMM_MR] = {
+    gemm_stream_tile_1, gemm_stream_tile_2, gemm_stream_tile_3, gemm_stream_tile_4,  gemm_stream_tile_5,  gemm_stream_tile_6,
+    gemm_stream_tile_7, gemm_stream_tile_8, gemm_stream_tile_9, gemm_stream_tile_10, gemm_stream_tile_11, gemm_stream_tile_12};
 
 AI void kn_dtype(const float *x, int T, const seam_mat *Wm, const float *b, float *y, int n0, int n1, seam_dtype dt) {
     if (T < 4) kn_stream(x, T, Wm, b, y, n0, n1, dt);
@@ -442,7 +445,7 @@ static void avx512_matmul_qf(const float *x, int T, const seam_qmat *W, const fl
 
 static void avx512_matmul_packed(const float *x, int T, const float *packed, int K, int N, const float *b, float *y, int n0,
                              int n1) {
-    gemm_run(gemm_tiles, x, T, packed, SEAM_DTYPE_F32, GEMM_PACKED, K, (size_t)N, b, y, n0, n1);
+    gemm_run(gemm_stream_tiles, x, T, packed, SEAM_DTYPE_F32, GEMM_PACKED, K, (size_t)N, b, y, n0, n1);
 }
 
 const seam_kernels seam_kernels_avx512 = {
