@@ -118,12 +118,17 @@ int bert_ctx_threads(const bert_ctx *c) { return c->n_threads; }
 const seam_kernels *bert_ctx_kernels(const bert_ctx *c) { return c->k; }
 const float *bert_ctx_hidden(const bert_ctx *c) { return c->h; }
 
-/* y[R, N] = x @ W^T + b for linear i of layer l: from the packed panels when there are
- * some and enough rows to fill the GEMM's register tiles, else the per-call kernels. */
-static void bert_linear(bert_ctx *c, int l, int i, const float *x, int R, const float *b, float *y) {
+/* y[R, N] = act(x @ W^T + b) for linear i of layer l (act may be OP_NO_ACTIVATION): from
+ * the packed panels when there are some and enough rows to fill the GEMM's register tiles,
+ * else the per-call kernels. */
+static void bert_linear(bert_ctx *c, int l, int i, const float *x, int R, const float *b, float *y, int act) {
     const seam_mat *W = layer_linear(&c->m->layers[l], i);
-    if (c->packed && R >= 4) op_matmul_packed(c->pool, c->k, x, R, c->packed[l * LIN_PER_LAYER + i], W->cols, W->rows, b, y);
-    else op_matmul_nk(c->pool, c->k, x, R, W, b, y);
+    if (c->packed && R >= 4) {
+        op_matmul_packed(c->pool, c->k, x, R, c->packed[l * LIN_PER_LAYER + i], W->cols, W->rows, b, y, act);
+        return;
+    }
+    op_matmul_nk(c->pool, c->k, x, R, W, b, y);
+    if (act != OP_NO_ACTIVATION) op_activation(c->pool, act, y, (size_t)R * (size_t)W->rows);
 }
 
 /* ------------------------------------------------------------------ row jobs */
@@ -229,7 +234,7 @@ seam_status bert_forward(bert_ctx *c, const int32_t *ids, const int32_t *mask, i
     if (B < 1 || B > c->max_batch) return seam_fail(err, SEAM_ERR_ARG, "batch of %d sequences is outside [1, %d]", B, c->max_batch);
     if (T < 1 || T > c->max_seq) return seam_fail(err, SEAM_ERR_RANGE, "sequence of %d tokens is outside [1, %d]", T, c->max_seq);
     if (pooler && !m->pool_w.data) return seam_fail(err, SEAM_ERR_ARG, "this model has no pooler (pooler.dense)");
-    int C = cf->hidden, I = cf->intermediate, R = B * T;
+    int C = cf->hidden, R = B * T;
     unsigned char *padded = c->padded;
     for (int b = 0; b < B; b++) {
         int any = 0, all = 1;
@@ -251,18 +256,17 @@ seam_status bert_forward(bert_ctx *c, const int32_t *ids, const int32_t *mask, i
     attn_job aj = {c, mask, padded, B, T, 1.0f / sqrtf((float)(C / cf->n_head)), {0}};
     for (int l = 0; l < cf->n_layer; l++) {
         const bert_layer *L = &m->layers[l];
-        bert_linear(c, l, LIN_Q, c->h, R, L->q_b, c->q);
-        bert_linear(c, l, LIN_K, c->h, R, L->k_b, c->kk);
-        bert_linear(c, l, LIN_V, c->h, R, L->v_b, c->v);
-        seam_pool_run(c->pool, transpose_worker, &aj);
+        bert_linear(c, l, LIN_Q, c->h, R, L->q_b, c->q, OP_NO_ACTIVATION);
+        bert_linear(c, l, LIN_K, c->h, R, L->k_b, c->kk, OP_NO_ACTIVATION);
+        bert_linear(c, l, LIN_V, c->h, R, L->v_b, c->v, OP_NO_ACTIVATION);
+        run_rows(c, transpose_worker, &aj, R);
         int units = B * cf->n_head * ((T + SEAM_ATTEND_ROWS - 1) / SEAM_ATTEND_ROWS);
         seam_pool_queue_init(&aj.units, units, seam_pool_size(c->pool), 1);
         seam_pool_run(c->pool, attn_worker, &aj);
-        bert_linear(c, l, LIN_AO, c->att, R, L->ao_b, c->tmp);
+        bert_linear(c, l, LIN_AO, c->att, R, L->ao_b, c->tmp, OP_NO_ACTIVATION);
         add_norm(c, c->tmp, L->ln1_w, L->ln1_b, R);
-        bert_linear(c, l, LIN_IN, c->h, R, L->in_b, c->mid);
-        op_activation(c->pool, cf->activation, c->mid, (size_t)R * I);
-        bert_linear(c, l, LIN_OUT, c->mid, R, L->out_b, c->tmp);
+        bert_linear(c, l, LIN_IN, c->h, R, L->in_b, c->mid, cf->activation);
+        bert_linear(c, l, LIN_OUT, c->mid, R, L->out_b, c->tmp, OP_NO_ACTIVATION);
         add_norm(c, c->tmp, L->ln2_w, L->ln2_b, R);
     }
     if (hidden) memcpy(hidden, c->h, (size_t)R * C * sizeof(float));

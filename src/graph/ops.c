@@ -176,8 +176,16 @@ typedef struct {
     const float *b;
     float *y;
     int claim; /* nonzero: threads claim whole groups of panels from cols */
+    int act;   /* applied to y after the product, or OP_NO_ACTIVATION */
     seam_pool_queue cols;
 } packed_job;
+
+/* y[t0:t1, lo:hi] = x @ W^T (+ b), then the job's activation on that block. */
+static void packed_block(const packed_job *j, int t0, int t1, int lo, int hi) {
+    j->k->matmul_packed(j->x + (size_t)t0 * j->K, t1 - t0, j->packed, j->K, j->N, j->b, j->y + (size_t)t0 * j->N, lo, hi);
+    if (j->act != OP_NO_ACTIVATION)
+        for (int t = t0; t < t1; t++) j->k->activation(j->act, j->y + (size_t)t * j->N + lo, hi - lo);
+}
 
 static int packed_row_groups(const packed_job *j, int nth) {
     return j->k->packed_mr ? tile_row_groups(j->T, j->N, j->k->packed_mr, j->k->pack_nr, nth) : row_groups(j->T, j->N, nth);
@@ -187,23 +195,21 @@ static void packed_worker(void *arg, int ith, int nth) {
     packed_job *j = arg;
     int t0, t1, lo, hi;
     if (j->claim) {
-        while (seam_pool_claim(&j->cols, &lo, &hi))
-            j->k->matmul_packed(j->x, j->T, j->packed, j->K, j->N, j->b, j->y, lo, hi);
+        while (seam_pool_claim(&j->cols, &lo, &hi)) packed_block(j, 0, j->T, lo, hi);
         return;
     }
     if (j->k->packed_mr)
         grid_range(j->T, j->N, tile_row_groups(j->T, j->N, j->k->packed_mr, j->k->pack_nr, nth), j->k->pack_nr, ith, nth, &t0,
                    &t1, &lo, &hi);
     else worker_range_aligned(j->T, j->N, j->k->pack_nr, ith, nth, &t0, &t1, &lo, &hi);
-    if (lo < hi)
-        j->k->matmul_packed(j->x + (size_t)t0 * j->K, t1 - t0, j->packed, j->K, j->N, j->b, j->y + (size_t)t0 * j->N, lo, hi);
+    if (lo < hi) packed_block(j, t0, t1, lo, hi);
 }
 
 void op_matmul_packed(seam_pool *pool, const seam_kernels *k, const float *x, int T, const float *packed, int K, int N,
-                      const float *b, float *y) {
-    packed_job j = {k, x, T, packed, K, N, b, y, 0, {0}};
+                      const float *b, float *y, int activation) {
+    packed_job j = {k, x, T, packed, K, N, b, y, 0, activation, {0}};
     int nth = seam_pool_size(pool);
-    if (nth > 1 && T >= OP_CLAIM_MIN_T && packed_row_groups(&j, nth) == 1) {
+    if (nth > 1 && T >= OP_PACKED_CLAIM_MIN_T && packed_row_groups(&j, nth) == 1) {
         /* claims of whole panels (of 4 column tiles where the GEMM works in those) */
         j.claim = 1;
         seam_pool_queue_init(&j.cols, N, nth, k->pack_nr * (k->packed_mr ? 4 : 1));

@@ -212,7 +212,7 @@ TEST(test_amx_emulated_gemm_on_threads) {
         emu_table.pack_nk(&W, P);
         emu_table.matmul_packed(x, T, P, K, N, b, y1, 0, N);
         for (int i = 0; i < T * N; i++) y2[i] = NAN;
-        op_matmul_packed(pool, &emu_table, x, T, P, K, N, b, y2);
+        op_matmul_packed(pool, &emu_table, x, T, P, K, N, b, y2, OP_NO_ACTIVATION);
         int same = memcmp(y1, y2, (size_t)T * N * 4) == 0;
         free(w); free(x); free(b); free(y1); free(y2); free(P);
         CHECKF(same, "T%d K%d N%d: the threaded product differs from one thread's", T, K, N);
