@@ -21,7 +21,8 @@ struct bert_ctx {
     seam_pool *pool;
     int n_threads, max_batch, max_seq;
     float *h;      /* [R, C] hidden state */
-    float *q, *kk, *v; /* [R, C] */
+    float *qkv;    /* [R, 3C]: Q, K and V of a row side by side */
+    float *qkv_b;  /* [n_layer][3C]: the three biases side by side */
     float *att;    /* [R, C] attention output before its projection */
     float *tmp;    /* [R, C] sublayer output before residual + norm */
     float *mid;    /* [R, I] */
@@ -29,17 +30,30 @@ struct bert_ctx {
     float *cls;    /* [max_batch, 2C] pooler input and output */
     float *emb;    /* [threads][2C] position and token type rows */
     unsigned char *padded; /* [max_batch] of the batch being run: sequence has masked positions */
-    /* Every layer's six Linear weights packed for the GEMM (k->pack_nk), slot 6 l + i in
-     * bert_linear's order; NULL where the kernel table has no packing. */
+    /* Every layer's weights packed for the GEMM (k->pack_nk): slot PACKED_PER_LAYER l holds
+     * Q, K and V as one [3C, C] matrix, slot PACKED_PER_LAYER l + 1 + i linear i below;
+     * NULL where the kernel table has no packing. */
     float **packed;
     int n_packed;
 };
 
-enum { LIN_Q, LIN_K, LIN_V, LIN_AO, LIN_IN, LIN_OUT, LIN_PER_LAYER };
+/* The Linear layers after attention, in bert_linear's numbering. */
+enum { LIN_AO, LIN_IN, LIN_OUT, LIN_PER_LAYER };
+#define PACKED_PER_LAYER (1 + LIN_PER_LAYER)
 
 static const seam_mat *layer_linear(const bert_layer *L, int i) {
-    const seam_mat *w[LIN_PER_LAYER] = {&L->q_w, &L->k_w, &L->v_w, &L->ao_w, &L->in_w, &L->out_w};
+    const seam_mat *w[LIN_PER_LAYER] = {&L->ao_w, &L->in_w, &L->out_w};
     return w[i];
+}
+
+/* Q, K and V of one layer as a single [3C, C] f32 matrix in tmp, for packing: one product
+ * instead of three per layer (two wakes of the pool fewer, and one share of 3C columns per
+ * thread balances better than three of C). */
+static seam_mat fused_qkv(const seam_kernels *k, const bert_layer *L, int C, float *tmp) {
+    const seam_mat *w[3] = {&L->q_w, &L->k_w, &L->v_w};
+    for (int i = 0; i < 3; i++)
+        for (int r = 0; r < C; r++) k->row_to_f32(w[i], r, tmp + ((size_t)i * C + (size_t)r) * (size_t)C);
+    return (seam_mat){tmp, SEAM_DTYPE_F32, 3 * C, C};
 }
 
 /* Scratch floats one thread's attention tiles need (seam_attend_tile's scores). */
@@ -49,7 +63,7 @@ static size_t bert_scores_per_thread(int max_seq) {
 
 void bert_ctx_free(bert_ctx *c) {
     if (!c) return;
-    float *bufs[] = {c->h, c->q, c->kk, c->v, c->att, c->tmp, c->mid, c->scores, c->cls, c->emb};
+    float *bufs[] = {c->h, c->qkv, c->qkv_b, c->att, c->tmp, c->mid, c->scores, c->cls, c->emb};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) seam_free_floats(bufs[i]);
     free(c->padded);
     for (int i = 0; i < c->n_packed; i++) seam_free_floats(c->packed[i]);
@@ -78,9 +92,8 @@ seam_status bert_ctx_new(const bert_model *m, int max_batch, int max_seq, int n_
     c->max_seq = max_seq;
     size_t R = (size_t)max_batch * (size_t)max_seq, C = (size_t)cf->hidden;
     c->h = seam_alloc_floats(R * C);
-    c->q = seam_alloc_floats(R * C);
-    c->kk = seam_alloc_floats(R * C);
-    c->v = seam_alloc_floats(R * C);
+    c->qkv = seam_alloc_floats(R * 3 * C);
+    c->qkv_b = seam_alloc_floats((size_t)cf->n_layer * 3 * C);
     c->att = seam_alloc_floats(R * C);
     c->tmp = seam_alloc_floats(R * C);
     c->mid = seam_alloc_floats(R * (size_t)cf->intermediate);
@@ -88,23 +101,40 @@ seam_status bert_ctx_new(const bert_model *m, int max_batch, int max_seq, int n_
     c->cls = seam_alloc_floats((size_t)max_batch * C * 2);
     c->emb = seam_alloc_floats(2 * C * (size_t)n_threads);
     c->padded = calloc((size_t)max_batch, 1);
-    if (!c->h || !c->q || !c->kk || !c->v || !c->att || !c->tmp || !c->mid || !c->scores || !c->cls || !c->emb || !c->padded) {
+    if (!c->h || !c->qkv || !c->qkv_b || !c->att || !c->tmp || !c->mid || !c->scores || !c->cls || !c->emb || !c->padded) {
         bert_ctx_free(c);
         return seam_fail(err, SEAM_ERR_NOMEM, "out of memory for %d sequences of %d tokens", max_batch, max_seq);
     }
     /* Packed once here, since every call of an encoder has many rows: per-call packing
      * would cost as much as the multiply on each thread's few rows (x86, WebAssembly). */
+    for (int l = 0; l < cf->n_layer; l++) {
+        const bert_layer *L = &m->layers[l];
+        float *b = c->qkv_b + (size_t)l * 3 * C;
+        memcpy(b, L->q_b, C * sizeof(float));
+        memcpy(b + C, L->k_b, C * sizeof(float));
+        memcpy(b + 2 * C, L->v_b, C * sizeof(float));
+    }
     if (c->k->pack_nk) {
-        c->packed = calloc((size_t)cf->n_layer * LIN_PER_LAYER, sizeof *c->packed);
-        if (!c->packed) { bert_ctx_free(c); return seam_fail(err, SEAM_ERR_NOMEM, "out of memory"); }
+        c->packed = calloc((size_t)cf->n_layer * PACKED_PER_LAYER, sizeof *c->packed);
+        float *qkv_w = seam_alloc_floats(3 * C * C);
+        if (!c->packed || !qkv_w) {
+            seam_free_floats(qkv_w);
+            bert_ctx_free(c);
+            return seam_fail(err, SEAM_ERR_NOMEM, "out of memory");
+        }
         for (int l = 0; l < cf->n_layer; l++)
-            for (int i = 0; i < LIN_PER_LAYER; i++) {
-                const seam_mat *W = layer_linear(&m->layers[l], i);
-                float *p = seam_alloc_floats(seam_packed_floats(c->k, W->rows, W->cols));
-                if (!p) { bert_ctx_free(c); return seam_fail(err, SEAM_ERR_NOMEM, "out of memory for the packed weights"); }
-                c->k->pack_nk(W, p);
+            for (int i = -1; i < LIN_PER_LAYER; i++) {
+                seam_mat W = i < 0 ? fused_qkv(c->k, &m->layers[l], (int)C, qkv_w) : *layer_linear(&m->layers[l], i);
+                float *p = seam_alloc_floats(seam_packed_floats(c->k, W.rows, W.cols));
+                if (!p) {
+                    seam_free_floats(qkv_w);
+                    bert_ctx_free(c);
+                    return seam_fail(err, SEAM_ERR_NOMEM, "out of memory for the packed weights");
+                }
+                c->k->pack_nk(&W, p);
                 c->packed[c->n_packed++] = p;
             }
+        seam_free_floats(qkv_w);
     }
     if (n_threads > 1) {
         seam_status s = seam_pool_new(n_threads, &c->pool, err);
@@ -124,11 +154,29 @@ const float *bert_ctx_hidden(const bert_ctx *c) { return c->h; }
 static void bert_linear(bert_ctx *c, int l, int i, const float *x, int R, const float *b, float *y, int act) {
     const seam_mat *W = layer_linear(&c->m->layers[l], i);
     if (c->packed && R >= 4) {
-        op_matmul_packed(c->pool, c->k, x, R, c->packed[l * LIN_PER_LAYER + i], W->cols, W->rows, b, y, act);
+        op_matmul_packed(c->pool, c->k, x, R, c->packed[l * PACKED_PER_LAYER + 1 + i], W->cols, W->rows, b, y, act);
         return;
     }
     op_matmul_nk(c->pool, c->k, x, R, W, b, y);
     if (act != OP_NO_ACTIVATION) op_activation(c->pool, act, y, (size_t)R * (size_t)W->rows);
+}
+
+/* qkv = h @ [Wq; Wk; Wv]^T + [bq; bk; bv] for layer l: one product from the fused panels,
+ * or (no packing) three, each through att and copied into its third of qkv's rows. */
+static void bert_qkv(bert_ctx *c, int l, int R) {
+    const bert_layer *L = &c->m->layers[l];
+    size_t C = (size_t)c->m->cfg.hidden;
+    const float *b = c->qkv_b + (size_t)l * 3 * C;
+    if (c->packed) {
+        op_matmul_packed(c->pool, c->k, c->h, R, c->packed[l * PACKED_PER_LAYER], (int)C, 3 * (int)C, b, c->qkv,
+                         OP_NO_ACTIVATION);
+        return;
+    }
+    const seam_mat *w[3] = {&L->q_w, &L->k_w, &L->v_w};
+    for (int i = 0; i < 3; i++) {
+        op_matmul_nk(c->pool, c->k, c->h, R, w[i], b + (size_t)i * C, c->att);
+        for (int r = 0; r < R; r++) memcpy(c->qkv + (size_t)r * 3 * C + (size_t)i * C, c->att + (size_t)r * C, C * sizeof(float));
+    }
 }
 
 /* ------------------------------------------------------------------ row jobs */
@@ -166,7 +214,7 @@ static void transpose_worker(void *arg, int ith, int nth) {
     seam_pool_chunk(j->B * cb, 1, ith, nth, &lo, &hi);
     for (int u = lo; u < hi; u++) {
         int b = u / cb, c0 = (u % cb) * 32, cc = C - c0 < 32 ? C - c0 : 32;
-        op_transpose_heads(c->k, c->kk + (size_t)b * T * C + c0, (size_t)C, T, cc, c->tmp + (size_t)b * C * T + (size_t)c0 * T,
+        op_transpose_heads(c->k, c->qkv + (size_t)b * T * 3 * C + C + c0, 3 * (size_t)C, T, cc, c->tmp + (size_t)b * C * T + (size_t)c0 * T,
                            (size_t)T, 0);
     }
 }
@@ -181,7 +229,8 @@ static void attn_worker(void *arg, int ith, int nth) {
     int C = c->m->cfg.hidden, H = c->m->cfg.n_head, D = C / H, T = j->T, lo, hi;
     int tiles = (T + SEAM_ATTEND_ROWS - 1) / SEAM_ATTEND_ROWS;
     seam_attend_tile a = {0};
-    a.ldq = a.ldo = (size_t)C;
+    a.ldq = 3 * (size_t)C;
+    a.ldo = (size_t)C;
     a.ld = (size_t)T;
     a.n = T;
     a.D = D;
@@ -192,10 +241,10 @@ static void attn_worker(void *arg, int ith, int nth) {
             int b = u / (H * tiles), h = (u / tiles) % H, t0 = (u % tiles) * SEAM_ATTEND_ROWS;
             size_t row0 = (size_t)b * T, head = (size_t)b * C * T + (size_t)h * D * T;
             a.R = T - t0 < SEAM_ATTEND_ROWS ? T - t0 : SEAM_ATTEND_ROWS;
-            a.q = c->q + (row0 + (size_t)t0) * C + (size_t)h * D;
+            a.q = c->qkv + (row0 + (size_t)t0) * 3 * C + (size_t)h * D;
             a.kt = c->tmp + head;
-            a.v = c->v + row0 * C + (size_t)h * D;
-            a.ldv = (size_t)C;
+            a.v = c->qkv + row0 * 3 * C + 2 * (size_t)C + (size_t)h * D;
+            a.ldv = 3 * (size_t)C;
             a.mask = j->padded[b] ? j->mask + row0 : NULL; /* no per-key mask pass where nothing is masked */
             a.out = c->att + (row0 + (size_t)t0) * C + (size_t)h * D;
             op_attend(c->k, &a);
@@ -256,9 +305,7 @@ seam_status bert_forward(bert_ctx *c, const int32_t *ids, const int32_t *mask, i
     attn_job aj = {c, mask, padded, B, T, 1.0f / sqrtf((float)(C / cf->n_head)), {0}};
     for (int l = 0; l < cf->n_layer; l++) {
         const bert_layer *L = &m->layers[l];
-        bert_linear(c, l, LIN_Q, c->h, R, L->q_b, c->q, OP_NO_ACTIVATION);
-        bert_linear(c, l, LIN_K, c->h, R, L->k_b, c->kk, OP_NO_ACTIVATION);
-        bert_linear(c, l, LIN_V, c->h, R, L->v_b, c->v, OP_NO_ACTIVATION);
+        bert_qkv(c, l, R);
         run_rows(c, transpose_worker, &aj, R);
         int units = B * cf->n_head * ((T + SEAM_ATTEND_ROWS - 1) / SEAM_ATTEND_ROWS);
         seam_pool_queue_init(&aj.units, units, seam_pool_size(c->pool), 1);
