@@ -193,13 +193,18 @@ static inline void amx_gemm(const float *x, int T, const float *packed, int K, i
     for (int m0 = 0; m0 < T; m0 += AMX_BLOCK_TILES * AMX_MR) {
         int mb = T - m0 < AMX_BLOCK_TILES * AMX_MR ? T - m0 : AMX_BLOCK_TILES * AMX_MR;
         int tiles = (mb + AMX_MR - 1) / AMX_MR;
-        for (int s0 = 0; s0 < S; s0 += AMX_KC_STEPS) {
-            int sc = S - s0 < AMX_KC_STEPS ? S - s0 : AMX_KC_STEPS;
-            /* x's hi/lo tiles of the block: tile (rt, s) at ((rt * AMX_KC_STEPS + s) * 2) * AMX_TILE */
+        /* One row tile (a short batch: W is read from memory once for little work) takes
+         * the x buffer's room for all 8 in steps, so a chunk is up to 64 steps (K <= 2048
+         * in one), and a group's W chunk, its 4 column tiles' steps being adjacent, is one
+         * sequential run that ends where the next group's starts. */
+        int kcs = tiles == 1 ? AMX_BLOCK_TILES * AMX_KC_STEPS : AMX_KC_STEPS;
+        for (int s0 = 0; s0 < S; s0 += kcs) {
+            int sc = S - s0 < kcs ? S - s0 : kcs;
+            /* x's hi/lo tiles of the block: tile (rt, s) at ((rt * kcs + s) * 2) * AMX_TILE */
             for (int rt = 0; rt < tiles; rt++) {
                 int m = mb - rt * AMX_MR < AMX_MR ? mb - rt * AMX_MR : AMX_MR;
                 for (int s = 0; s < sc; s++) {
-                    uint16_t *th = xs + ((size_t)rt * AMX_KC_STEPS + (size_t)s) * 2 * AMX_TILE;
+                    uint16_t *th = xs + ((size_t)rt * (size_t)kcs + (size_t)s) * 2 * AMX_TILE;
                     int k0 = (s0 + s) * AMX_KR, kn = K - k0 < AMX_KR ? K - k0 : AMX_KR;
                     for (int r = 0; r < m; r++)
                         amx_split(x + (size_t)(m0 + rt * AMX_MR + r) * K + (size_t)k0, kn, th + r * AMX_KR,
@@ -230,13 +235,13 @@ static inline void amx_gemm(const float *x, int T, const float *packed, int K, i
                         AMX_CONFIG(&cfg);
                     }
                     AMX_INIT(0) AMX_INIT(1) AMX_INIT(2) AMX_INIT(3)
-                    const uint16_t *xt = xs + (size_t)rt * AMX_KC_STEPS * 2 * AMX_TILE;
+                    const uint16_t *xt = xs + (size_t)rt * (size_t)kcs * 2 * AMX_TILE;
                     for (int s = 0; s < sc; s++) {
                         /* x's next tiles (the next row tile's first ones after the last
                          * step) into L1, and a slice of the next group's W chunk into L2,
                          * spread over the block so it streams while this group computes. */
                         if (s + 1 < sc) amx_prefetch_l1(xt + (size_t)(s + 1) * 2 * AMX_TILE, 2 * AMX_TILE);
-                        else if (rt + 1 < tiles) amx_prefetch_l1(xt + (size_t)AMX_KC_STEPS * 2 * AMX_TILE, 2 * AMX_TILE);
+                        else if (rt + 1 < tiles) amx_prefetch_l1(xt + (size_t)kcs * 2 * AMX_TILE, 2 * AMX_TILE);
                         if (next_w)
                             amx_prefetch_l2_part(next_w, ntn, (size_t)sc * 2 * AMX_TILE, (size_t)S * 2 * AMX_TILE, rt * sc + s,
                                                  tiles * sc);
