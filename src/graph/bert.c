@@ -15,9 +15,32 @@
 #include "util/mem.h"
 #include "util/pool.h"
 
+/* The Linear layers after attention, in bert_linear's numbering. */
+enum { LIN_AO, LIN_IN, LIN_OUT, LIN_PER_LAYER };
+#define PACKED_PER_LAYER (1 + LIN_PER_LAYER)
+
+/* A kernel table for the Linear layers, with every layer's weights packed for its GEMM
+ * (k->pack_nk): slot PACKED_PER_LAYER l holds Q, K and V as one [3C, C] matrix, slot
+ * PACKED_PER_LAYER l + 1 + i linear i; packed is NULL where the table has no packing. */
+typedef struct {
+    const seam_kernels *k;
+    float **packed;
+    int n_packed;
+} bert_linears;
+
+/* Products of fewer rows than this (one AMX row tile) run on the context's `few` table where
+ * it has one. AMX's tiles lose to AVX-512's stream at few rows: on the device's Xeon, batch
+ * 1 x 12 ran at 391-457 sentences/s on AVX-512 against 154-212 on AMX (1 thread; 16
+ * threads: 1,660-1,741 against 1,416-1,663), while 1 x 128 ran at 82 on AMX against 43
+ * (1 thread). At 16 threads AVX-512 also won 1 x 128 (293-300 against 205-254: 8 rows a
+ * thread), but a choice by rows alone keeps a batch's bits the same for every thread count. */
+#define BERT_WIDE_MIN_ROWS 16
+
 struct bert_ctx {
     const bert_model *m;
-    const seam_kernels *k;
+    const seam_kernels *k; /* every op but the Linear layers, and those of many rows */
+    bert_linears wide;     /* the Linear layers (wide.k == k) */
+    bert_linears few;      /* products of fewer than BERT_WIDE_MIN_ROWS rows, or k NULL */
     seam_pool *pool;
     int n_threads, max_batch, max_seq;
     float *h;      /* [R, C] hidden state */
@@ -30,16 +53,7 @@ struct bert_ctx {
     float *cls;    /* [max_batch, 2C] pooler input and output */
     float *emb;    /* [threads][2C] position and token type rows */
     unsigned char *padded; /* [max_batch] of the batch being run: sequence has masked positions */
-    /* Every layer's weights packed for the GEMM (k->pack_nk): slot PACKED_PER_LAYER l holds
-     * Q, K and V as one [3C, C] matrix, slot PACKED_PER_LAYER l + 1 + i linear i below;
-     * NULL where the kernel table has no packing. */
-    float **packed;
-    int n_packed;
 };
-
-/* The Linear layers after attention, in bert_linear's numbering. */
-enum { LIN_AO, LIN_IN, LIN_OUT, LIN_PER_LAYER };
-#define PACKED_PER_LAYER (1 + LIN_PER_LAYER)
 
 static const seam_mat *layer_linear(const bert_layer *L, int i) {
     const seam_mat *w[LIN_PER_LAYER] = {&L->ao_w, &L->in_w, &L->out_w};
@@ -66,14 +80,49 @@ void bert_ctx_free(bert_ctx *c) {
     float *bufs[] = {c->h, c->qkv, c->qkv_b, c->att, c->tmp, c->mid, c->scores, c->cls, c->emb};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) seam_free_floats(bufs[i]);
     free(c->padded);
-    for (int i = 0; i < c->n_packed; i++) seam_free_floats(c->packed[i]);
-    free(c->packed);
+    bert_linears *sets[2] = {&c->wide, &c->few};
+    for (int s = 0; s < 2; s++) {
+        for (int i = 0; i < sets[s]->n_packed; i++) seam_free_floats(sets[s]->packed[i]);
+        free(sets[s]->packed);
+    }
     seam_pool_free(c->pool);
     free(c);
 }
 
+/* Every layer's weights packed for L->k (nothing where it has no packing); nonzero when out
+ * of memory (what was packed stays in L for bert_ctx_free). */
+static int pack_linears(const bert_model *m, bert_linears *L) {
+    if (!L->k->pack_nk) return 0;
+    const bert_config *cf = &m->cfg;
+    size_t C = (size_t)cf->hidden;
+    L->packed = calloc((size_t)cf->n_layer * PACKED_PER_LAYER, sizeof *L->packed);
+    float *qkv_w = seam_alloc_floats(3 * C * C);
+    int bad = !L->packed || !qkv_w;
+    for (int l = 0; l < cf->n_layer && !bad; l++)
+        for (int i = -1; i < LIN_PER_LAYER && !bad; i++) {
+            seam_mat W = i < 0 ? fused_qkv(L->k, &m->layers[l], (int)C, qkv_w) : *layer_linear(&m->layers[l], i);
+            float *p = seam_alloc_floats(seam_packed_floats(L->k, W.rows, W.cols));
+            if (!(bad = !p)) {
+                L->k->pack_nk(&W, p);
+                L->packed[L->n_packed++] = p;
+            }
+        }
+    seam_free_floats(qkv_w);
+    return bad;
+}
+
 seam_status bert_ctx_new(const bert_model *m, int max_batch, int max_seq, int n_threads, seam_precision precision, bert_ctx **out,
                          seam_error *err) {
+    const seam_kernels *k = seam_kernels_best();
+    /* Only the AVX-512 table has an AMX twin; a forced SEAM_ISA=avx2 or scalar stays as is.
+     * AVX-512 keeps the products of few rows (BERT_WIDE_MIN_ROWS). */
+    if (precision == SEAM_PRECISION_HIGH && seam_kernels_amx() && k == seam_kernels_by_name("avx512"))
+        return bert_ctx_new_tables(m, max_batch, max_seq, n_threads, seam_kernels_amx(), k, out, err);
+    return bert_ctx_new_tables(m, max_batch, max_seq, n_threads, k, NULL, out, err);
+}
+
+seam_status bert_ctx_new_tables(const bert_model *m, int max_batch, int max_seq, int n_threads, const seam_kernels *k,
+                                const seam_kernels *few, bert_ctx **out, seam_error *err) {
     *out = NULL;
     const bert_config *cf = &m->cfg;
     if (max_batch < 1 || max_batch > 65536) return seam_fail(err, SEAM_ERR_ARG, "batch size %d is outside [1, 65536]", max_batch);
@@ -84,9 +133,7 @@ seam_status bert_ctx_new(const bert_model *m, int max_batch, int max_seq, int n_
     bert_ctx *c = calloc(1, sizeof *c);
     if (!c) return seam_fail(err, SEAM_ERR_NOMEM, "out of memory");
     c->m = m;
-    c->k = seam_kernels_best();
-    /* Only the AVX-512 table has an AMX twin; a forced SEAM_ISA=avx2 or scalar stays as is. */
-    if (precision == SEAM_PRECISION_HIGH && seam_kernels_amx() && c->k == seam_kernels_by_name("avx512")) c->k = seam_kernels_amx();
+    c->k = k;
     c->n_threads = n_threads;
     c->max_batch = max_batch;
     c->max_seq = max_seq;
@@ -114,27 +161,11 @@ seam_status bert_ctx_new(const bert_model *m, int max_batch, int max_seq, int n_
         memcpy(b + C, L->k_b, C * sizeof(float));
         memcpy(b + 2 * C, L->v_b, C * sizeof(float));
     }
-    if (c->k->pack_nk) {
-        c->packed = calloc((size_t)cf->n_layer * PACKED_PER_LAYER, sizeof *c->packed);
-        float *qkv_w = seam_alloc_floats(3 * C * C);
-        if (!c->packed || !qkv_w) {
-            seam_free_floats(qkv_w);
-            bert_ctx_free(c);
-            return seam_fail(err, SEAM_ERR_NOMEM, "out of memory");
-        }
-        for (int l = 0; l < cf->n_layer; l++)
-            for (int i = -1; i < LIN_PER_LAYER; i++) {
-                seam_mat W = i < 0 ? fused_qkv(c->k, &m->layers[l], (int)C, qkv_w) : *layer_linear(&m->layers[l], i);
-                float *p = seam_alloc_floats(seam_packed_floats(c->k, W.rows, W.cols));
-                if (!p) {
-                    seam_free_floats(qkv_w);
-                    bert_ctx_free(c);
-                    return seam_fail(err, SEAM_ERR_NOMEM, "out of memory for the packed weights");
-                }
-                c->k->pack_nk(&W, p);
-                c->packed[c->n_packed++] = p;
-            }
-        seam_free_floats(qkv_w);
+    c->wide.k = k;
+    if (few && few != k) c->few.k = few;
+    if (pack_linears(m, &c->wide) || (c->few.k && pack_linears(m, &c->few))) {
+        bert_ctx_free(c);
+        return seam_fail(err, SEAM_ERR_NOMEM, "out of memory for the packed weights");
     }
     if (n_threads > 1) {
         seam_status s = seam_pool_new(n_threads, &c->pool, err);
@@ -148,16 +179,22 @@ int bert_ctx_threads(const bert_ctx *c) { return c->n_threads; }
 const seam_kernels *bert_ctx_kernels(const bert_ctx *c) { return c->k; }
 const float *bert_ctx_hidden(const bert_ctx *c) { return c->h; }
 
+/* The table (and packing) for a product of R rows. */
+static const bert_linears *linears_for(const bert_ctx *c, int R) {
+    return c->few.k && R < BERT_WIDE_MIN_ROWS ? &c->few : &c->wide;
+}
+
 /* y[R, N] = act(x @ W^T + b) for linear i of layer l (act may be OP_NO_ACTIVATION): from
  * the packed panels when there are some and enough rows to fill the GEMM's register tiles,
  * else the per-call kernels. */
 static void bert_linear(bert_ctx *c, int l, int i, const float *x, int R, const float *b, float *y, int act) {
     const seam_mat *W = layer_linear(&c->m->layers[l], i);
-    if (c->packed && R >= 4) {
-        op_matmul_packed(c->pool, c->k, x, R, c->packed[l * PACKED_PER_LAYER + 1 + i], W->cols, W->rows, b, y, act);
+    const bert_linears *L = linears_for(c, R);
+    if (L->packed && R >= 4) {
+        op_matmul_packed(c->pool, L->k, x, R, L->packed[l * PACKED_PER_LAYER + 1 + i], W->cols, W->rows, b, y, act);
         return;
     }
-    op_matmul_nk(c->pool, c->k, x, R, W, b, y);
+    op_matmul_nk(c->pool, L->k, x, R, W, b, y);
     if (act != OP_NO_ACTIVATION) op_activation(c->pool, act, y, (size_t)R * (size_t)W->rows);
 }
 
@@ -167,14 +204,15 @@ static void bert_qkv(bert_ctx *c, int l, int R) {
     const bert_layer *L = &c->m->layers[l];
     size_t C = (size_t)c->m->cfg.hidden;
     const float *b = c->qkv_b + (size_t)l * 3 * C;
-    if (c->packed) {
-        op_matmul_packed(c->pool, c->k, c->h, R, c->packed[l * PACKED_PER_LAYER], (int)C, 3 * (int)C, b, c->qkv,
+    const bert_linears *lin = linears_for(c, R);
+    if (lin->packed) {
+        op_matmul_packed(c->pool, lin->k, c->h, R, lin->packed[l * PACKED_PER_LAYER], (int)C, 3 * (int)C, b, c->qkv,
                          OP_NO_ACTIVATION);
         return;
     }
     const seam_mat *w[3] = {&L->q_w, &L->k_w, &L->v_w};
     for (int i = 0; i < 3; i++) {
-        op_matmul_nk(c->pool, c->k, c->h, R, w[i], b + (size_t)i * C, c->att);
+        op_matmul_nk(c->pool, lin->k, c->h, R, w[i], b + (size_t)i * C, c->att);
         for (int r = 0; r < R; r++) memcpy(c->qkv + (size_t)r * 3 * C + (size_t)i * C, c->att + (size_t)r * C, C * sizeof(float));
     }
 }

@@ -77,6 +77,11 @@ typedef struct bert_ctx bert_ctx;
  * (0: physical cores). */
 seam_status bert_ctx_new(const bert_model *m, int max_batch, int max_seq, int n_threads, seam_precision precision, bert_ctx **out,
                          seam_error *err);
+/* The same with the kernel tables given: k for every op, and few (when non-NULL and not k)
+ * for the Linear layers' products of fewer than 16 rows, with its own packed copy of the
+ * weights. bert_ctx_new passes AMX's table and AVX-512's at "high" precision on AMX CPUs. */
+seam_status bert_ctx_new_tables(const bert_model *m, int max_batch, int max_seq, int n_threads, const seam_kernels *k,
+                                const seam_kernels *few, bert_ctx **out, seam_error *err);
 /* The kernel table the context runs on (its name says whether the Linear layers use AMX). */
 const seam_kernels *bert_ctx_kernels(const bert_ctx *c);
 void bert_ctx_free(bert_ctx *c);

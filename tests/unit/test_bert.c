@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include "format/safetensors.h"
+#include "kernels/kernels.h"
+#include "model/bert.h"
 #include "model/model.h"
 #include "seam.h"
 #include "seam_encoder.h"
@@ -666,6 +668,49 @@ TEST(test_bert_threads_match_single_thread) {
     free(h1);
     free(hn);
     free(h);
+    ref_close(&r);
+}
+
+/* A context with a second table for products of few rows (on AMX CPUs, AVX-512 takes those
+ * from AMX) runs each product on the table its row count picks: each sequence alone (fewer
+ * than 16 rows) still matches the reference, and the batch gets the bits of a context
+ * without the second table. */
+TEST(test_bert_few_rows_run_on_their_own_table) {
+    minibert_ref r;
+    if (!ref_open(&r)) return;
+    seam_error err = {0};
+    bert_st_config st;
+    bert_model *m = NULL;
+    bert_ctx *two = NULL, *one = NULL;
+    CHECKF(bert_st_parse(fixture("minibert-st"), &st, &err) == SEAM_OK, "%s", err.message);
+    CHECKF(bert_model_open(st.model_dir, &m, &err) == SEAM_OK, "%s", err.message);
+    /* a second table that packs, in its own panel width, where this CPU has one */
+    const seam_kernels *k = seam_kernels_best(), *few = seam_kernels_by_name("avx2");
+    if (!few || few == k) few = seam_kernels_by_name("scalar");
+    CHECKF(bert_ctx_new_tables(m, r.B, r.T, 2, k, few, &two, &err) == SEAM_OK, "%s", err.message);
+    CHECKF(bert_ctx_new_tables(m, r.B, r.T, 2, k, NULL, &one, &err) == SEAM_OK, "%s", err.message);
+    size_t n = (size_t)r.B * r.T * r.C;
+    float *h2 = malloc(n * sizeof *h2), *h1 = malloc(n * sizeof *h1);
+    CHECK(r.B * r.T >= 16);
+    CHECKF(bert_forward(two, r.ids, r.mask, r.B, r.T, h2, NULL, &err) == SEAM_OK, "%s", err.message);
+    CHECKF(bert_forward(one, r.ids, r.mask, r.B, r.T, h1, NULL, &err) == SEAM_OK, "%s", err.message);
+    CHECK(!memcmp(h1, h2, n * sizeof *h1));
+    int alone = 0;
+    for (int b = 0; b < r.B; b++) {
+        int L = ref_len(&r, b);
+        if (L >= 16) continue;
+        alone++;
+        CHECKF(bert_forward(two, r.ids + b * r.T, r.mask + b * r.T, 1, L, h2, NULL, &err) == SEAM_OK, "%s", err.message);
+        double d = rel_l2(h2, r.hidden + (size_t)b * r.T * r.C, (size_t)L * r.C);
+        CHECKF(d < 1e-4, "sequence %d alone on the second table: hidden rel L2 %.3g", b, d);
+    }
+    CHECKF(alone > 0, "no reference sequence is shorter than 16 tokens");
+    free(h1);
+    free(h2);
+    bert_ctx_free(one);
+    bert_ctx_free(two);
+    bert_model_close(m);
+    bert_st_free(&st);
     ref_close(&r);
 }
 
