@@ -124,6 +124,7 @@ seam_status bert_ctx_new(const bert_model *m, int max_batch, int max_seq, int n_
 seam_status bert_ctx_new_tables(const bert_model *m, int max_batch, int max_seq, int n_threads, const seam_kernels *k,
                                 const seam_kernels *few, bert_ctx **out, seam_error *err) {
     *out = NULL;
+    if (!k) return seam_fail(err, SEAM_ERR_ARG, "no kernel table for the encoder");
     const bert_config *cf = &m->cfg;
     if (max_batch < 1 || max_batch > 65536) return seam_fail(err, SEAM_ERR_ARG, "batch size %d is outside [1, 65536]", max_batch);
     if (max_seq < 1 || max_seq > cf->max_positions)
@@ -195,17 +196,18 @@ static void bert_linear(bert_ctx *c, int l, int i, const float *x, int R, const 
         return;
     }
     op_matmul_nk(c->pool, L->k, x, R, W, b, y);
-    if (act != OP_NO_ACTIVATION) op_activation(c->pool, act, y, (size_t)R * (size_t)W->rows);
+    if (act != OP_NO_ACTIVATION) op_activation(c->pool, L->k, act, y, (size_t)R * (size_t)W->rows);
 }
 
 /* qkv = h @ [Wq; Wk; Wv]^T + [bq; bk; bv] for layer l: one product from the fused panels,
- * or (no packing) three, each through att and copied into its third of qkv's rows. */
+ * or (no packing, or too few rows for the GEMM, as in bert_linear) three, each through att
+ * and copied into its third of qkv's rows. */
 static void bert_qkv(bert_ctx *c, int l, int R) {
     const bert_layer *L = &c->m->layers[l];
     size_t C = (size_t)c->m->cfg.hidden;
     const float *b = c->qkv_b + (size_t)l * 3 * C;
     const bert_linears *lin = linears_for(c, R);
-    if (lin->packed) {
+    if (lin->packed && R >= 4) {
         op_matmul_packed(c->pool, lin->k, c->h, R, lin->packed[l * PACKED_PER_LAYER], (int)C, 3 * (int)C, b, c->qkv,
                          OP_NO_ACTIVATION);
         return;

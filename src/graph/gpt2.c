@@ -276,7 +276,7 @@ static void layer_forward(seam_context *c, int l, float *hidden, int T, int pos0
     matmul(c, c->att + (size_t)r0 * C, R, &L->attn_proj_w, &L->attn_proj_w_q, L->attn_proj_b, tmp, 1);
     op_add_norm(c->pool, c->k, h, tmp, L->ln2_w, L->ln2_b, eps, xn, R, C);
     matmul(c, xn, R, &L->fc_w, &L->fc_w_q, L->fc_b, mlp, 1);
-    op_activation(c->pool, m->cfg.activation, mlp, (size_t)R * I);
+    op_activation(c->pool, c->k, m->cfg.activation, mlp, (size_t)R * I);
     matmul(c, mlp, R, &L->fc_proj_w, &L->fc_proj_w_q, L->fc_proj_b, tmp, 1);
     op_add_norm(c->pool, c->k, h, tmp, NULL, NULL, 0.0f, NULL, R, C);
 }

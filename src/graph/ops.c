@@ -291,6 +291,7 @@ void op_matmul_q(seam_pool *pool, const seam_kernels *k, const seam_qkernels *qk
 }
 
 typedef struct {
+    const seam_kernels *k;
     int activation;
     float *x;
     size_t n;
@@ -306,14 +307,14 @@ static void act_worker(void *arg, int ith, int nth) {
     int b0, b1;
     while (seam_pool_claim(&j->blocks, &b0, &b1)) {
         size_t lo = (size_t)b0 * ACT_BLOCK, hi = (size_t)b1 * ACT_BLOCK < j->n ? (size_t)b1 * ACT_BLOCK : j->n;
-        seam_activation_apply(j->activation, j->x + lo, (int)(hi - lo));
+        j->k->activation(j->activation, j->x + lo, (int)(hi - lo));
     }
 }
 
-void op_activation(seam_pool *pool, int activation, float *x, size_t n) {
+void op_activation(seam_pool *pool, const seam_kernels *k, int activation, float *x, size_t n) {
     /* Small vectors are not worth waking the pool for. */
-    if (n < 8192) { seam_activation_apply(activation, x, (int)n); return; }
-    act_job j = {activation, x, n, {0}};
+    if (n < 8192) { k->activation(activation, x, (int)n); return; }
+    act_job j = {k, activation, x, n, {0}};
     seam_pool_queue_init(&j.blocks, (int)((n + ACT_BLOCK - 1) / ACT_BLOCK), seam_pool_size(pool), 1);
     seam_pool_run(pool, act_worker, &j);
 }

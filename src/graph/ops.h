@@ -51,7 +51,7 @@ void op_transpose_heads(const seam_kernels *k, const float *rows, size_t ldr, in
  * contract), by the table's fused kernel where it has one. */
 void op_attend(const seam_kernels *k, const seam_attend_tile *a);
 /* Element-wise activation over x[0..n). */
-void op_activation(seam_pool *pool, int activation, float *x, size_t n);
+void op_activation(seam_pool *pool, const seam_kernels *k, int activation, float *x, size_t n);
 /* Row by row over T rows of C: h += add (when add is non-NULL), then y = LayerNorm(h) with
  * w, b, eps (when w is non-NULL; y may be h). On the pool when the rows are large enough to
  * pay for waking it. */

@@ -45,7 +45,7 @@
 #define AMX_TILE 512             /* bf16 values in an x or W tile */
 #define AMX_GROUP 4              /* output tiles per pass (tiles 0-3) */
 #define AMX_BLOCK_TILES 8        /* row tiles whose x parts are split once per k-chunk */
-#define AMX_KC_STEPS 8           /* tile products per k-chunk */
+#define AMX_KC_STEPS 8           /* tile products per k-chunk (64 for a single row tile) */
 
 typedef struct {
     uint8_t palette, start_row, reserved[14];
@@ -174,10 +174,11 @@ static inline void amx_config_rows(amx_cfg *cfg, int m) {
 
 /* y[T, n0:n1] (row stride N) from x[T, K] and amx_pack_nk's tiles; n0 a multiple of 16.
  *
- * Rows go in blocks of up to 8 row tiles and inputs in chunks of 8 tile products: each
- * block's x is split into hi/lo tiles once per chunk (128 KiB, on the stack as in
- * gemm_run), then every group of 4 column tiles runs over the block's row tiles, so a
- * group's W chunk (64 KiB) is read from memory once per block and from L2 after that. */
+ * Rows go in blocks of up to 8 row tiles and inputs in chunks of 8 tile products (64 for a
+ * block of one row tile): each block's x is split into hi/lo tiles once per chunk (128 KiB,
+ * on the stack as in gemm_run), then every group of 4 column tiles runs over the block's
+ * row tiles, so a group's W chunk (64 KiB; up to 512 KiB for one row tile) is read from
+ * memory once per block and from L2 after that. */
 static inline void amx_gemm(const float *x, int T, const float *packed, int K, int N, const float *b, float *y, int n0,
                             int n1) {
     if (T <= 0 || n0 >= n1) return;
@@ -194,9 +195,9 @@ static inline void amx_gemm(const float *x, int T, const float *packed, int K, i
         int mb = T - m0 < AMX_BLOCK_TILES * AMX_MR ? T - m0 : AMX_BLOCK_TILES * AMX_MR;
         int tiles = (mb + AMX_MR - 1) / AMX_MR;
         /* One row tile (a short batch: W is read from memory once for little work) takes
-         * the x buffer's room for all 8 in steps, so a chunk is up to 64 steps (K <= 2048
-         * in one), and a group's W chunk, its 4 column tiles' steps being adjacent, is one
-         * sequential run that ends where the next group's starts. */
+         * the x buffer's room for all 8 in steps, so a chunk is up to 64 steps; for K <= 2048
+         * that is all of K, and a group's W chunk, its 4 column tiles' steps being adjacent,
+         * is one sequential run that ends where the next group's starts. */
         int kcs = tiles == 1 ? AMX_BLOCK_TILES * AMX_KC_STEPS : AMX_KC_STEPS;
         for (int s0 = 0; s0 < S; s0 += kcs) {
             int sc = S - s0 < kcs ? S - s0 : kcs;

@@ -89,16 +89,18 @@ static inline __attribute__((always_inline)) void gemm_run(const gemm_tile_fn *t
      * block of rows runs every k-block before the next block starts and its outputs stay
      * in L2 between k-blocks (at T = 4096 they would come back from L3 each time). */
     int mb = layout == GEMM_PACKED ? GEMM_MB : T;
-    /* With a few row tiles (memory-bound: W is read once for little work), a k-block is the
-     * whole of K, so each panel streams from memory in one sequential run (panels follow
-     * one another, so the stream tiles' prefetch runs on into the next panel). Rows then are
-     * not copied even where they alias in L1: the copy's buffer holds GEMM_KC_PACKED inputs,
-     * and at K = 1536 (MiniLM's FFN output) the rows read in place gave 1.38-1.43 ms a
-     * batch of 1 x 12 against 1.43-1.52 with copies in blocks of GEMM_KC_PACKED (Zen 5,
-     * one thread; BERT-base's K = 3072 alike). With more rows the GEMM_KC slice and the
+    /* With a few row tiles (memory-bound: W is read once for little work), longer k-blocks,
+     * each panel's slice of one being contiguous. With one row tile a k-block is the whole
+     * of K, so each panel streams from memory in one sequential run (panels follow one
+     * another, so the x86 stream tiles' prefetch runs on into the next panel), and the rows
+     * are read in place even where they alias in L1 (the copy's buffer holds
+     * GEMM_KC_PACKED inputs): at K = 1536 (MiniLM's FFN output) that gave 1.38-1.43 ms a
+     * batch of 1 x 12 against 1.43-1.52 in blocks of GEMM_KC_PACKED (Zen 5, one thread;
+     * BERT-base's K = 3072 alike). With 2-4 row tiles, blocks of GEMM_KC_PACKED keep the
+     * block of panels every tile reads in L2. With more rows the GEMM_KC slice and the
      * tile's x share L1, which matters more (device: 1.5-1.9x at 12 rows, but 0.7x at 384
      * with the long blocks). */
-    int kb = layout == GEMM_PACKED && T <= 4 * GEMM_MR ? K : GEMM_KC;
+    int kb = layout != GEMM_PACKED || T > 4 * GEMM_MR ? GEMM_KC : T <= GEMM_MR ? K : GEMM_KC_PACKED;
     if (kb > GEMM_KC_PACKED) copy = 0;
     for (int nc0 = n0; nc0 < n1; nc0 += GEMM_NC) {
         int nc1 = n1 - nc0 < GEMM_NC ? n1 : nc0 + GEMM_NC, ng = (nc1 - nc0 + GEMM_NR - 1) / GEMM_NR;

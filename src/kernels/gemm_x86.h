@@ -100,8 +100,9 @@ GAI void gemm_pack_nk(const void *W, seam_dtype dt, size_t K, int k0, int kc, in
  * weights for 12 rows of work); the hardware prefetcher alone kept 17-23 GB/s in flight on
  * the Zen 5 VM, where one core reads 30 GB/s. Latency x bandwidth is ~3 KB; 8 KB ahead
  * measured best (4 KB: 1.62 ms, 8 KB: 1.45-1.8, 16 KB: 1.49-1.68 against 2.1-2.6 without,
- * MiniLM-shaped batch 1 x 12, one thread). Panels follow one another in memory, so the
- * lines past a panel's end are the next panel's first. */
+ * MiniLM-shaped batch 1 x 12, one thread). Panels follow one another in memory, so within
+ * a thread's share the lines past a panel's end are the next panel's first (at the end of
+ * the share they are another thread's, fetched for nothing). */
 #define GEMM_STREAM_AHEAD 8192
 
 /* One register tile: RB rows of x (row stride ldx) times the packed panel, over kc inputs.

@@ -82,7 +82,8 @@ seam_status bert_ctx_new(const bert_model *m, int max_batch, int max_seq, int n_
  * weights. bert_ctx_new passes AMX's table and AVX-512's at "high" precision on AMX CPUs. */
 seam_status bert_ctx_new_tables(const bert_model *m, int max_batch, int max_seq, int n_threads, const seam_kernels *k,
                                 const seam_kernels *few, bert_ctx **out, seam_error *err);
-/* The kernel table the context runs on (its name says whether the Linear layers use AMX). */
+/* The kernel table the context runs on: every op, and the Linear products of 16 rows or more
+ * (its name says whether those use AMX; fewer rows run on the context's `few` table). */
 const seam_kernels *bert_ctx_kernels(const bert_ctx *c);
 void bert_ctx_free(bert_ctx *c);
 int bert_ctx_threads(const bert_ctx *c);
