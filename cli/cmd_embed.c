@@ -165,7 +165,9 @@ int cmd_embed(int argc, char **argv) {
                 in->n_layer, in->hidden, in->n_head, in->max_seq_length, seam_pooling_name(in->pooling),
                 in->normalize ? " + normalize" : "", in->max_batch, in->n_threads);
         fprintf(stderr, "seam: kernels %s, matmul precision %s%s\n", in->kernels, seam_precision_name(in->precision),
-                in->precision == SEAM_PRECISION_HIGH ? " (AMX: three bf16 products per f32 product)" : " (IEEE f32)");
+                in->precision == SEAM_PRECISION_HIGH
+                    ? " (AMX: three bf16 products per f32 product; products of fewer than 16 rows in f32 on AVX-512)"
+                    : " (IEEE f32)");
     }
     if (jsonl) rc = run_jsonl(&em, (size_t)batch * 16 > 256 ? (size_t)batch * 16 : 256);
     else rc = embed_and_print(&em, (const char *const *)texts, NULL, n_texts, 0);

@@ -83,7 +83,9 @@ typedef struct {
     seam_dtype weight_dtype;
     size_t weight_bytes;
     seam_precision precision;    /* HIGH or HIGHEST, as the Linear layers really run: HIGH only
-                                 * where it differs from HIGHEST (the CPU has AMX) */
+                                 * where it differs from HIGHEST (the CPU has AMX); products of
+                                 * fewer than 16 rows then still run in f32 (AVX-512 streams
+                                 * the weights faster than the tiles for so few rows) */
     const char *kernels;         /* the kernel table: "amx", "avx512", "avx2", "neon", ... */
 } seam_encoder_info;
 
