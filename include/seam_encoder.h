@@ -38,7 +38,8 @@ const char *seam_pooling_name(seam_pooling p);
 typedef enum {
     SEAM_PRECISION_DEFAULT = 0, /* HIGH, unless SEAM_PRECISION=highest is in the environment */
     SEAM_PRECISION_HIGH,        /* where the CPU has AMX-BF16 tiles (Intel Sapphire Rapids and
-                                 * later): each product as three bf16 products with f32 sums,
+                                 * later): each product of 16 rows or more as three bf16
+                                 * products with f32 sums,
                                  * ~16 significant bits, relative error ~1e-5 (the Linear
                                  * layers 2-3x faster); elsewhere the same as HIGHEST */
     SEAM_PRECISION_HIGHEST      /* IEEE f32 multiply-adds everywhere */
