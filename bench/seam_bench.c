@@ -275,7 +275,7 @@ static void op_gelu(ops_state *s) {
     /* Out of place like torch's F.gelu: the copy keeps the input from drifting across calls. */
     int C = s->m->cfg.info.n_embd;
     memcpy(s->y, s->x, (size_t)C * sizeof(float));
-    op_activation(s->pool, s->m->cfg.activation, s->y, (size_t)C);
+    op_activation(s->pool, s->k, s->m->cfg.activation, s->y, (size_t)C);
 }
 
 static void op_linear(ops_state *s) { op_matmul_nk(s->pool, s->k, s->x, 1, &s->m->lm_head, NULL, s->logits); }
@@ -297,7 +297,7 @@ static void op_mlp(ops_state *s) {
     const gpt2_layer *L = &s->m->layers[0];
     int I = s->m->cfg.info.n_inner;
     op_matmul_kn(s->pool, s->k, s->x, 1, &L->fc_w, L->fc_b, s->mlp, NULL);
-    op_activation(s->pool, s->m->cfg.activation, s->mlp, (size_t)I);
+    op_activation(s->pool, s->k, s->m->cfg.activation, s->mlp, (size_t)I);
     op_matmul_kn(s->pool, s->k, s->mlp, 1, &L->fc_proj_w, L->fc_proj_b, s->y, NULL);
 }
 
