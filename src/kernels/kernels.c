@@ -2,7 +2,6 @@
 
 #include <math.h>
 #include <stdlib.h>
-#include <stdatomic.h>
 #include <string.h>
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -162,17 +161,6 @@ void seam_layernorm_scalar(const float *x, const float *w, const float *b, float
     var /= n;
     float inv = (float)(1.0 / sqrt(var + eps)), mu = (float)mean;
     for (int i = 0; i < n; i++) y[i] = (x[i] - mu) * inv * w[i] + b[i];
-}
-
-void seam_activation_apply(int activation, float *x, int n) {
-    /* Racing first calls all store the same pointer. */
-    static _Atomic(const seam_kernels *) best;
-    const seam_kernels *k = atomic_load_explicit(&best, memory_order_relaxed);
-    if (!k) {
-        k = seam_kernels_best();
-        atomic_store_explicit(&best, k, memory_order_relaxed);
-    }
-    k->activation(activation, x, n);
 }
 
 void seam_activation_scalar(int activation, float *x, int n) {

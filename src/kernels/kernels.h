@@ -159,8 +159,6 @@ void seam_layernorm_scalar(const float *x, const float *w, const float *b, float
 void seam_attend_generic(const seam_kernels *k, const seam_attend_tile *a);
 /* The portable transpose entry: 4 x 4 blocks that GCC vectorises for SSE2 and NEON. */
 void seam_transpose_generic(const float *src, size_t lds, int rows, int cols, float *dst, size_t ldd);
-/* Dispatches to the best kernel table's activation (chosen once). */
-void seam_activation_apply(int activation, float *x, int n);
 /* The portable libm reference. */
 void seam_activation_scalar(int activation, float *x, int n);
 /* In-place softmax of x[0..n). */
