@@ -64,16 +64,16 @@ __attribute__((export_name("seam_rx_mode"))) int seam_rx_mode(int s) {
     return dot_exact(a, b, c) ? RX_RUNS_Q8 | (dot_exact(a4, b4, c) ? RX_RUNS_Q4 : 0) : 0;
 }
 
-/* m ≤ RX_MR activation rows (rows ld bytes apart) times the tile's RX_NR columns over nbk
- * blocks. acc holds each row's f32 outputs (RX_NR per row); every block's term is
- * (dw·dx)·Σ, plus the q4 offset's min·s, added in block order, as the scalar reference
- * rounds it. q4 (a constant where this is inlined) says which operand the weights are
- * (the file's comment): for q8 the rows are biased bytes and corr holds each block's
- * −128·Σw; q4 rows are the activations as they are, and mn and xs the offset terms. */
-WAI void tile_pass(const int q4, int m, const uint8_t *xr, size_t ld, const v128_t *wide, const v128_t *corr,
-                   const float *sc, const float *mn, const float *xd, const float *xs, int nb, int nbk, float *acc) {
-    const uint8_t *xp[RX_MR];
-    for (int i = 0; i < RX_MR; i++) xp[i] = xr + (size_t)(i < m ? i : m - 1) * ld;
+/* One group of RX_MR activation rows times the tile's RX_NR columns over nbk blocks. xg holds
+ * the group's bytes four at a time, row after row (rx_tiles' layout), so every step's splats
+ * sit side by side behind one pointer. acc holds each row's f32 outputs (RX_NR per row); every
+ * block's term is (dw·dx)·Σ, plus the q4 offset's min·s, added in block order, as the scalar
+ * reference rounds it; only the first m rows are kept. q4 (a constant where this is inlined)
+ * says which operand the weights are (the file's comment): for q8 the rows are biased bytes
+ * and corr holds each block's −128·Σw; q4 rows are the activations as they are, and mn and xs
+ * the offset terms. */
+WAI void tile_pass(const int q4, int m, const uint8_t *xg, const v128_t *wide, const v128_t *corr, const float *sc,
+                   const float *mn, const float *xd, const float *xs, int nb, int nbk, float *acc) {
     for (int j = 0; j < nbk; j++) {
         v128_t p[RX_MR][2];
         for (int i = 0; i < RX_MR; i++) {
@@ -81,13 +81,16 @@ WAI void tile_pass(const int q4, int m, const uint8_t *xr, size_t ld, const v128
             p[i][1] = q4 ? wasm_i32x4_splat(0) : corr[2 * j + 1];
         }
         const v128_t *wv = wide + (size_t)j * RX_STEPS * 2;
-        /* V8 compiles this loop very differently by its shape: rolled, 47-52 GMAC/s (with
-         * 6 rows); unrolled fully, 34; unrolled twice, 67-80 (RX_MR) */
-#pragma clang loop unroll_count(2)
-        for (int s = 0; s < RX_STEPS; s++) {
-            v128_t w0 = wv[2 * s], w1 = wv[2 * s + 1];
+        /* One step per turn, every load a constant offset from xp or wv: V8 unrolls this
+         * loop itself and keeps the 2·RX_MR sums in registers. Unrolled twice here, clang
+         * paired the two steps' dots of each sum, which kept four weight vectors live and
+         * spilled a sum to the stack, its chain then waiting on store-to-load forwarding;
+         * with per-row pointers every splat also took its own address arithmetic. */
+        const uint8_t *xp = xg + (size_t)j * RX_STEPS * RX_MR * 4, *xend = xp + RX_STEPS * RX_MR * 4;
+        for (; xp < xend; xp += RX_MR * 4, wv += 2) {
+            v128_t w0 = wv[0], w1 = wv[1];
             for (int i = 0; i < RX_MR; i++) {
-                v128_t xv = wasm_v128_load32_splat(xp[i] + j * RX_BLOCK + 4 * s);
+                v128_t xv = wasm_v128_load32_splat(xp + 4 * i);
                 if (q4) {
                     p[i][0] = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(xv, w0, p[i][0]);
                     p[i][1] = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(xv, w1, p[i][1]);
@@ -175,13 +178,24 @@ WAI void rx_tiles(const int q4, const int8_t *xq, const float *xd, const float *
         for (int b0 = 0; b0 < nb; b0 += RX_KB) {
             int nbk = nb - b0 < RX_KB ? nb - b0 : RX_KB, kc = nbk * RX_BLOCK, first = b0 == 0,
                 last = b0 + nbk == nb;
-            /* q8: q + 128 is q with its sign bit flipped; q4 reads the rows in place */
-            if (!q4)
-                for (int t = t0; t < t1; t++) {
+            /* The chunk's rows in groups of RX_MR, each group's bytes four at a time, row after
+             * row: bytes k .. k + 3 of row t0 + g·RX_MR + i at xu + (g·kc + k)·RX_MR + 4i. q8
+             * flips the sign bit (q + 128); a short last group repeats its last row, whose
+             * sums tile_pass then drops. */
+            const v128_t flip = wasm_i8x16_splat(q4 ? 0 : (int8_t)0x80);
+            for (int g = 0; g * RX_MR < t1 - t0; g++)
+                for (int i = 0; i < RX_MR; i++) {
+                    int t = t0 + g * RX_MR + i < t1 ? t0 + g * RX_MR + i : t1 - 1;
                     const int8_t *src = xq + (size_t)t * K + (size_t)b0 * RX_BLOCK;
-                    uint8_t *dst = xu + (size_t)(t - t0) * kc;
-                    for (int k = 0; k < kc; k += 16)
-                        wasm_v128_store(dst + k, wasm_v128_xor(wasm_v128_load(src + k), wasm_i8x16_splat((int8_t)0x80)));
+                    uint8_t *dst = xu + (size_t)g * kc * RX_MR + (size_t)i * 4;
+                    for (int k = 0; k < kc; k += 16) {
+                        v128_t v = wasm_v128_xor(wasm_v128_load(src + k), flip);
+                        uint8_t *d = dst + (size_t)k * RX_MR;
+                        wasm_v128_store32_lane(d, v, 0);
+                        wasm_v128_store32_lane(d + 4 * RX_MR, v, 1);
+                        wasm_v128_store32_lane(d + 8 * RX_MR, v, 2);
+                        wasm_v128_store32_lane(d + 12 * RX_MR, v, 3);
+                    }
                 }
             for (int n = n0; n < n1; n += RX_NR) {
                 int R = n1 - n < RX_NR ? n1 - n : RX_NR;
@@ -191,9 +205,7 @@ WAI void rx_tiles(const int q4, const int8_t *xq, const float *xd, const float *
                     for (int i = 0; i < m; i++)
                         for (int c = 0; c < RX_NR; c++)
                             acc[RX_NR * i + c] = first || c >= R ? 0.0f : y[(size_t)(t + i) * N + n + c];
-                    const uint8_t *xr = q4 ? (const uint8_t *)xq + (size_t)t * K + (size_t)b0 * RX_BLOCK
-                                           : xu + (size_t)(t - t0) * kc;
-                    tile_pass(q4, m, xr, q4 ? (size_t)K : (size_t)kc, wide, corr, sc, mn, xd + (size_t)t * nb + b0,
+                    tile_pass(q4, m, xu + (size_t)(t - t0) * kc, wide, corr, sc, mn, xd + (size_t)t * nb + b0,
                               xs + (size_t)t * nb + b0, nb, nbk, acc);
                     for (int i = 0; i < m; i++) {
                         float *row = y + (size_t)(t + i) * N + n;

@@ -9,17 +9,17 @@
 #define RX_KB 32    /* blocks per chunk */
 #define RX_NR 8     /* weight rows (output columns) per tile */
 /* Activation rows per pass over a tile: 2 × RX_MR int32 sums, two weight vectors and a
- * splat stay within the 15 vector registers V8 allocates on x86-64. With the step loop
- * unrolled twice (quant_wasm_relaxed.c), Chromium on a 2-core Zen 5 ran GPT-2's matrices at
- * T = 128 at 74-80 GMAC/s with 4 or 5 rows, 67-72 with 6, 57-62 with 7 or 8. */
+ * splat stay within the 15 vector registers V8 allocates on x86-64. Chromium on a 2-core
+ * Zen 5 ran GPT-2's matrices at T = 128 at 74-80 GMAC/s with 4 or 5 rows, 67-72 with 6,
+ * 57-62 with 7 or 8 (the step loop unrolled twice, before the grouped activation layout). */
 #define RX_MR 5
 /* Decode (one activation row): weights per pass along K, as quant_wasm.c's ROW_CHUNK. */
 #define RX_ROW_CHUNK 4096
 /* Bytes of scratch a call needs (the caller's stack: the module has none): the row block's
- * activations as biased bytes (q8), the tile's regrouped weights (2 vectors per step of 4
+ * activations in groups of RX_MR rows (q8 as biased bytes; the last group padded), the tile's regrouped weights (2 vectors per step of 4
  * values), each block's −128·Σw (2 vectors), the tile's f32 scales, one pass's sums and the
  * tile's q4 offsets. */
-#define RX_XU_BYTES (RX_ROWS * RX_KB * RX_BLOCK)
+#define RX_XU_BYTES ((RX_ROWS + RX_MR - 1) / RX_MR * RX_MR * RX_KB * RX_BLOCK)
 #define RX_WIDE_VECS (RX_KB * (RX_BLOCK / 4) * 2)
 #define RX_SCRATCH (RX_XU_BYTES + 16 * (RX_WIDE_VECS + 2 * RX_KB) + 4 * (2 * RX_KB * RX_NR + RX_MR * RX_NR))
 
