@@ -185,36 +185,44 @@ static const bert_linears *linears_for(const bert_ctx *c, int R) {
     return c->few.k && R < BERT_WIDE_MIN_ROWS ? &c->few : &c->wide;
 }
 
-/* y[R, N] = act(x @ W^T + b) for linear i of layer l (act may be OP_NO_ACTIVATION): from
- * the packed panels when there are some and enough rows to fill the GEMM's register tiles,
- * else the per-call kernels. */
+/* Slot s of layer l's packed panels for a product of R rows, and in *k the table that runs
+ * the product; NULL where there is no packing or too few rows to fill the GEMM's register
+ * tiles (below 4), which then go through the per-call kernels of *k. */
+static const float *packed_for(const bert_ctx *c, int R, int l, int s, const seam_kernels **k) {
+    const bert_linears *L = linears_for(c, R);
+    *k = L->k;
+    return L->packed && R >= 4 ? L->packed[l * PACKED_PER_LAYER + s] : NULL;
+}
+
+/* y[R, N] = act(x @ W^T + b) for linear i of layer l (act may be OP_NO_ACTIVATION). */
 static void bert_linear(bert_ctx *c, int l, int i, const float *x, int R, const float *b, float *y, int act) {
     const seam_mat *W = layer_linear(&c->m->layers[l], i);
-    const bert_linears *L = linears_for(c, R);
-    if (L->packed && R >= 4) {
-        op_matmul_packed(c->pool, L->k, x, R, L->packed[l * PACKED_PER_LAYER + 1 + i], W->cols, W->rows, b, y, act);
+    const seam_kernels *k;
+    const float *P = packed_for(c, R, l, 1 + i, &k);
+    if (P) {
+        op_matmul_packed(c->pool, k, x, R, P, W->cols, W->rows, b, y, act);
         return;
     }
-    op_matmul_nk(c->pool, L->k, x, R, W, b, y);
-    if (act != OP_NO_ACTIVATION) op_activation(c->pool, L->k, act, y, (size_t)R * (size_t)W->rows);
+    op_matmul_nk(c->pool, k, x, R, W, b, y);
+    if (act != OP_NO_ACTIVATION) op_activation(c->pool, k, act, y, (size_t)R * (size_t)W->rows);
 }
 
 /* qkv = h @ [Wq; Wk; Wv]^T + [bq; bk; bv] for layer l: one product from the fused panels,
- * or (no packing, or too few rows for the GEMM, as in bert_linear) three, each through att
- * and copied into its third of qkv's rows. */
+ * or (no packing, or too few rows: packed_for) three, each through att and copied into its
+ * third of qkv's rows. */
 static void bert_qkv(bert_ctx *c, int l, int R) {
     const bert_layer *L = &c->m->layers[l];
     size_t C = (size_t)c->m->cfg.hidden;
     const float *b = c->qkv_b + (size_t)l * 3 * C;
-    const bert_linears *lin = linears_for(c, R);
-    if (lin->packed && R >= 4) {
-        op_matmul_packed(c->pool, lin->k, c->h, R, lin->packed[l * PACKED_PER_LAYER], (int)C, 3 * (int)C, b, c->qkv,
-                         OP_NO_ACTIVATION);
+    const seam_kernels *k;
+    const float *P = packed_for(c, R, l, 0, &k);
+    if (P) {
+        op_matmul_packed(c->pool, k, c->h, R, P, (int)C, 3 * (int)C, b, c->qkv, OP_NO_ACTIVATION);
         return;
     }
     const seam_mat *w[3] = {&L->q_w, &L->k_w, &L->v_w};
     for (int i = 0; i < 3; i++) {
-        op_matmul_nk(c->pool, lin->k, c->h, R, w[i], b + (size_t)i * C, c->att);
+        op_matmul_nk(c->pool, k, c->h, R, w[i], b + (size_t)i * C, c->att);
         for (int r = 0; r < R; r++) memcpy(c->qkv + (size_t)r * 3 * C + (size_t)i * C, c->att + (size_t)r * C, C * sizeof(float));
     }
 }
