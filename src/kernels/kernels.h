@@ -97,6 +97,9 @@ typedef struct {
      * their per-head transposed layout). Every table has one: seam_transpose_generic where
      * the compiler vectorises the portable blocks itself. */
     void (*transpose)(const float *src, size_t lds, int rows, int cols, float *dst, size_t ldd);
+    /* Rows of matmul_packed's register tile (0 where the table has no packed GEMM): callers
+     * that cut a product into row blocks make them multiples of it. */
+    int pack_mr;
 } seam_kernels;
 
 /* Floats of pack_nk's output for an [N, K] weight (0 for a table without packing). */

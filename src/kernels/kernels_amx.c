@@ -46,6 +46,7 @@ static void amx_init(void) {
     amx_table.pack_nr = AMX_NR;
     amx_table.pack_kr = AMX_KR;
     amx_table.packed_mr = AMX_MR;
+    amx_table.pack_mr = AMX_MR;
     amx_table.pack_nk = amx_pack_nk;
     amx_table.matmul_packed = amx_matmul_packed;
 }

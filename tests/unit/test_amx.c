@@ -84,8 +84,8 @@ static void emu_matmul_packed(const float *x, int T, const float *packed, int K,
 }
 
 static const seam_kernels emu_table = {
-    .name = "amx-emulated", .pack_nr = AMX_NR, .pack_kr = AMX_KR, .packed_mr = AMX_MR, .pack_nk = amx_pack_nk,
-    .matmul_packed = emu_matmul_packed,
+    .name = "amx-emulated", .pack_nr = AMX_NR, .pack_kr = AMX_KR, .packed_mr = AMX_MR, .pack_mr = AMX_MR,
+    .pack_nk = amx_pack_nk, .matmul_packed = emu_matmul_packed,
 };
 
 /* ---------------------------------------------------------------- checks */
