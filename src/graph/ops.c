@@ -180,22 +180,26 @@ typedef struct {
     seam_pool_queue cols;
 } packed_job;
 
-/* Rows per GEMM call when an activation follows (rounded down to a multiple of the table's
- * register tile), so that it reads outputs the GEMM wrote moments ago, from L2: a claim's
- * whole block of a batch of 32 x 128 tokens (4096 rows x 192 columns) is 3 MiB, and reading
- * it back from L3 made GELU 8% of that batch's time on two threads. Whole tiles, so that only
- * the last call has a partial one: AMX reloads its tile configuration for it, and even
- * shares of ~95 rows made 16-thread batches of 32 x 128 slower on the device. Not many more:
- * one thread's block is all 1536 columns of MiniLM's FFN, 96 rows of which are 576 KiB (240
- * rows ran the same batch at 654-676 ms instead of 578-581 on the VM, whose L2 is 1 MiB).
- * The GEMM blocks rows itself and re-reads its packed panels per block either way, and a
+/* A block with an activation to follow is cut into calls of about OP_ACT_ROWS rows (a
+ * multiple of the table's register tile) when its outputs pass OP_ACT_WHOLE_BYTES, so that
+ * the activation reads outputs the GEMM wrote moments ago, from L2: a claim's whole block of
+ * a batch of 32 x 128 tokens (4096 rows x 192 columns) is 3 MiB, and reading it back from L3
+ * made GELU 8% of that batch's time on two threads. Smaller blocks stay one call: each call
+ * streams the block's packed panels again, and one thread's batch of 1 x 128 on AMX (all
+ * 1536 FFN columns, 768 KiB of outputs) ran at 96-109 sentences/s in two calls against
+ * 113-115 in one. Whole tiles, so that only the last call has a partial one: AMX reloads its
+ * tile configuration for it, and even shares of ~95 rows made 16-thread batches of 32 x 128
+ * slower on the device. Not many more rows: 240 of one thread's 1536 columns (1.4 MiB) ran
+ * the VM's batch of 32 x 128 at 654-676 ms instead of 578-581 with 96 (its L2: 1 MiB). A
  * row's outputs do not depend on how rows are grouped. */
 #define OP_ACT_ROWS 96
+#define OP_ACT_WHOLE_BYTES (1u << 20)
 
 /* y[t0:t1, lo:hi] = x @ W^T (+ b), then the job's activation on that block. */
 static void packed_block(const packed_job *j, int t0, int t1, int lo, int hi) {
-    int mr = j->k->pack_mr > 1 ? j->k->pack_mr : 1;
-    int step = j->act == OP_NO_ACTIVATION ? t1 - t0 : (OP_ACT_ROWS / mr > 0 ? OP_ACT_ROWS / mr : 1) * mr;
+    int mr = j->k->pack_mr > 1 ? j->k->pack_mr : 1, step = t1 - t0;
+    if (j->act != OP_NO_ACTIVATION && (size_t)(t1 - t0) * (size_t)(hi - lo) * sizeof(float) > OP_ACT_WHOLE_BYTES)
+        step = (OP_ACT_ROWS / mr > 0 ? OP_ACT_ROWS / mr : 1) * mr;
     for (int a = t0; a < t1; a += step) {
         int e = t1 - a < step ? t1 : a + step;
         j->k->matmul_packed(j->x + (size_t)a * j->K, e - a, j->packed, j->K, j->N, j->b, j->y + (size_t)a * j->N, lo, hi);
