@@ -16,9 +16,9 @@
 /* Decode (one activation row): weights per pass along K, as quant_wasm.c's ROW_CHUNK. */
 #define RX_ROW_CHUNK 4096
 /* Bytes of scratch a call needs (the caller's stack: the module has none): the row block's
- * activations in groups of RX_MR rows (q8 as biased bytes; the last group padded), the tile's regrouped weights (2 vectors per step of 4
- * values), each block's −128·Σw (2 vectors), the tile's f32 scales, one pass's sums and the
- * tile's q4 offsets. */
+ * activations in groups of RX_MR rows (q8 as biased bytes; the last group padded), the
+ * tile's regrouped weights (2 vectors per step of 4 values), each block's −128·Σw (2
+ * vectors), the tile's f32 scales, one pass's sums and the tile's q4 offsets. */
 #define RX_XU_BYTES ((RX_ROWS + RX_MR - 1) / RX_MR * RX_MR * RX_KB * RX_BLOCK)
 #define RX_WIDE_VECS (RX_KB * (RX_BLOCK / 4) * 2)
 #define RX_SCRATCH (RX_XU_BYTES + 16 * (RX_WIDE_VECS + 2 * RX_KB) + 4 * (2 * RX_KB * RX_NR + RX_MR * RX_NR))
