@@ -79,7 +79,7 @@ static void scalar_matmul_q4(const seam_qx *x, int T, const seam_qmat *W, const 
     }
 }
 
-const seam_qkernels seam_qkernels_scalar = {"scalar", scalar_quantize_x, scalar_matmul_q8, scalar_matmul_q4, 0};
+const seam_qkernels seam_qkernels_scalar = {"scalar", scalar_quantize_x, scalar_matmul_q8, scalar_matmul_q4, 0, 0};
 
 void seam_qmat_matmul_f32(const float *x, int T, const seam_qmat *W, const float *bias, float *y, int n0, int n1) {
     int K = W->cols, N = W->rows, nb = K / SEAM_QBLOCK;

@@ -4,9 +4,14 @@
  * holds two blocks of 32; an odd last block goes through the 256-bit form. q8 takes |w| and
  * negates x where w < 0 (a mask from vpmovb2m); q4's values are unsigned already. */
 #if defined(__x86_64__)
+#include <string.h>
+
 #include "kernels/quant_x86.h"
 
 #define QT_BLOCK 32
+#define VT_MAX_K 4096 /* the prefill tiles' panel of 15 rows is on the stack: 64 KiB */
+#define VT_MAX_NB (VT_MAX_K / SEAM_QBLOCK)
+#define VT_MIN_T 30   /* two tiles' rows: fewer fill too few lanes to beat the per-row dots above */
 
 /* Scales of blocks (b, b + 1) as [s_b × 8, s_b+1 × 8]. */
 QAI __m512 pair_scale(const float *sc) {
@@ -157,9 +162,114 @@ QAI void q4_tile1(const int8_t *xq, const float *xd, const float *xs, int K, con
     out[0] = _mm512_reduce_add_ps(a0) + q_hsum8(e0) + min_term16(wm, xs, nb);
 }
 
+/* ------------------------------------------------------------------ prefill tiles (q8)
+ *
+ * Many rows: 16 rows sit in the lanes of one zmm and VT_NC columns of W in as many
+ * accumulators, so each vpdpbusd multiplies 16 rows by one column's four bytes, broadcast
+ * straight from W's rows (no repacking of W). vpdpbusd reads the lanes as unsigned, so x
+ * goes in as q + 128, and Σ (q + 128)·w = Σ q·w + 128·Σ w. The last lane holds no row: its
+ * bytes are 128 (q = 0), so it sums exactly the 128·Σ w that every other lane subtracts.
+ * Integer sums are exact; each block then adds (dx·dw)·Σ to an f32 sum, in block order. */
+#define VT_LANES 16
+#define VT_ROWS (VT_LANES - 1)  /* rows per tile: the last lane is the correction */
+#define VT_NC 12                /* columns per tile: 12 int + 12 f32 accumulators */
+
+/* Four bytes of W's row (any alignment: quantised tensors sit where the file puts them). */
+QAI int32_t vt_load4(const int8_t *p) {
+    int32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* Rows [t0, t0 + m) of x as the tile reads them: per group of 4 inputs, 16 lanes of 4
+ * bytes (q + 128; 128 in lanes m..15); the block scales per block in 16 lanes (0 past m). */
+static void vt_panel(const seam_qx *x, int t0, int m, int K, uint32_t *xp, float *dp) {
+    int nq = K / 4, nb = K / SEAM_QBLOCK;
+    for (int l = 0; l < VT_LANES; l++) {
+        if (l < m) {
+            const int8_t *row = x->q + (size_t)(t0 + l) * K;
+            for (int q = 0; q < nq; q++) xp[(size_t)q * VT_LANES + l] = (uint32_t)vt_load4(row + 4 * q) ^ 0x80808080u;
+            for (int b = 0; b < nb; b++) dp[b * VT_LANES + l] = x->d[(size_t)(t0 + l) * nb + b];
+        } else {
+            for (int q = 0; q < nq; q++) xp[(size_t)q * VT_LANES + l] = 0x80808080u;
+            for (int b = 0; b < nb; b++) dp[b * VT_LANES + l] = 0.0f;
+        }
+    }
+}
+
+#define VT_DP(c) ai##c = _mm512_dpbusd_epi32(ai##c, xv, _mm512_set1_epi32(vt_load4(w##c + o)))
+#define VT_EPI(c)                                                                                             \
+    do {                                                                                                      \
+        __m512i v_ = _mm512_sub_epi32(ai##c, _mm512_permutexvar_epi32(last, ai##c));                          \
+        af##c = _mm512_fmadd_ps(_mm512_cvtepi32_ps(v_), _mm512_mul_ps(dxv, _mm512_set1_ps(dw[c][b])), af##c); \
+        ai##c = _mm512_setzero_si512();                                                                       \
+    } while (0)
+#define VT_ALL(M) M(0); M(1); M(2); M(3); M(4); M(5); M(6); M(7); M(8); M(9); M(10); M(11)
+
+/* One tile: the panel's rows against columns w0..w11 over all nb blocks; sums (without
+ * bias) to out[c][lane]. */
+static void vt_tile(const uint32_t *xp, const float *dp, int nb, const int8_t *const *w, float (*dw)[VT_MAX_NB],
+                    float (*out)[VT_LANES]) {
+    const int8_t *w0 = w[0], *w1 = w[1], *w2 = w[2], *w3 = w[3], *w4 = w[4], *w5 = w[5];
+    const int8_t *w6 = w[6], *w7 = w[7], *w8 = w[8], *w9 = w[9], *w10 = w[10], *w11 = w[11];
+    const __m512i last = _mm512_set1_epi32(VT_LANES - 1);
+    __m512i ai0 = _mm512_setzero_si512(), ai1 = ai0, ai2 = ai0, ai3 = ai0, ai4 = ai0, ai5 = ai0;
+    __m512i ai6 = ai0, ai7 = ai0, ai8 = ai0, ai9 = ai0, ai10 = ai0, ai11 = ai0;
+    __m512 af0 = _mm512_setzero_ps(), af1 = af0, af2 = af0, af3 = af0, af4 = af0, af5 = af0;
+    __m512 af6 = af0, af7 = af0, af8 = af0, af9 = af0, af10 = af0, af11 = af0;
+    for (int b = 0; b < nb; b++) {
+        for (int s = 0; s < SEAM_QBLOCK / 4; s++) {
+            size_t o = (size_t)b * SEAM_QBLOCK + (size_t)s * 4;
+            __m512i xv = _mm512_load_si512((const void *)(xp + ((size_t)b * (SEAM_QBLOCK / 4) + (size_t)s) * VT_LANES));
+            VT_ALL(VT_DP);
+        }
+        __m512 dxv = _mm512_load_ps(dp + (size_t)b * VT_LANES);
+        VT_ALL(VT_EPI);
+    }
+#define VT_OUT(c) _mm512_storeu_ps(out[c], af##c)
+    VT_ALL(VT_OUT);
+}
+
+static void vt_matmul_q8(const seam_qx *x, int T, const seam_qmat *W, const float *bias, float *y, int n0, int n1) {
+    int K = W->cols, N = W->rows, nb = K / SEAM_QBLOCK;
+    uint32_t xp[VT_MAX_K / 4 * VT_LANES] __attribute__((aligned(64)));
+    float dp[VT_MAX_NB * VT_LANES] __attribute__((aligned(64)));
+    float dw[VT_NC][VT_MAX_NB];
+    float out[VT_NC][VT_LANES] __attribute__((aligned(64)));
+    const int8_t *wq = W->data;
+    for (int t0 = 0; t0 < T; t0 += VT_ROWS) {
+        int m = T - t0 < VT_ROWS ? T - t0 : VT_ROWS;
+        vt_panel(x, t0, m, K, xp, dp);
+        for (int n = n0; n < n1; n += VT_NC) {
+            int nc = n1 - n < VT_NC ? n1 - n : VT_NC;
+            const int8_t *w[VT_NC];
+            for (int c = 0; c < VT_NC; c++) {
+                int cc = c < nc ? c : nc - 1; /* a short tile repeats its last column */
+                w[c] = wq + (size_t)(n + cc) * K;
+                const uint16_t *sd = W->scale + (size_t)(n + cc) * nb;
+                if (W->scale_f32) memcpy(dw[c], W->scale_f32 + (size_t)(n + cc) * nb, (size_t)nb * sizeof(float));
+                else
+                    for (int b = 0; b < nb; b += 16) {
+                        __mmask16 k = nb - b >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (nb - b)) - 1u);
+                        _mm512_mask_storeu_ps(dw[c] + b, k, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(k, sd + b)));
+                    }
+            }
+            vt_tile(xp, dp, nb, w, dw, out);
+            for (int c = 0; c < nc; c++) {
+                float bc = bias ? bias[n + c] : 0.0f;
+                for (int l = 0; l < m; l++) y[(size_t)(t0 + l) * N + n + c] = out[c][l] + bc;
+            }
+        }
+    }
+}
+
 static void vnni_matmul_q8(const seam_qx *x, int T, const seam_qmat *W, const float *bias, float *y, int n0, int n1) {
     int K = W->cols, N = W->rows, nb = K / SEAM_QBLOCK;
     const int8_t *wq = W->data;
+    if (T >= VT_MIN_T && K <= VT_MAX_K) {
+        vt_matmul_q8(x, T, W, bias, y, n0, n1);
+        return;
+    }
     for (int t0 = 0; t0 < T; t0 += QT_BLOCK) {
         int t1 = T - t0 < QT_BLOCK ? T : t0 + QT_BLOCK;
         int n = n0;
@@ -205,5 +315,5 @@ static void vnni_matmul_q4(const seam_qx *x, int T, const seam_qmat *W, const fl
 
 static void vnni_quantize_x(const float *x, int K, int8_t *q, float *d, float *s) { q_quantize_x_avx2(x, K, q, d, s); }
 
-const seam_qkernels seam_qkernels_avx512vnni = {"avx512vnni", vnni_quantize_x, vnni_matmul_q8, vnni_matmul_q4, 0};
+const seam_qkernels seam_qkernels_avx512vnni = {"avx512vnni", vnni_quantize_x, vnni_matmul_q8, vnni_matmul_q4, 0, VT_MAX_K};
 #endif

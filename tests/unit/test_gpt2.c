@@ -199,9 +199,11 @@ static void three_formats(char q8[600], const char *dirs[3]) {
 }
 
 /* Skipping the last layer's other rows must not change the last row's logits. On one thread
- * they keep every bit (rows are independent through every kernel); on several, a one-row
- * f32 matmul may split K among the threads (decode_split_k, the browser's) and round its
- * sums differently, hence the tolerance. */
+ * f32 and f16 keep every bit (rows are independent through every kernel); on several, a
+ * one-row f32 matmul may split K among the threads (decode_split_k, the browser's) and round
+ * its sums differently, hence the tolerance. q8 products of 16 rows or more may run register
+ * tiles that add the blocks' terms in another order than the one-row dot products
+ * (kernels/quant_avx512vnni.c), so there the last row matches to f32 rounding. */
 TEST(test_gpt2_last_row_only_keeps_the_last_rows_logits) {
     seam_error err = {0};
     char q8[600];
@@ -214,7 +216,7 @@ TEST(test_gpt2_last_row_only_keeps_the_last_rows_logits) {
             int same = 0;
             double e = last_row_diff(m, 37, threads, 8, &same);
             CHECKF(e < 1e-4, "%s, %d threads: last-row logits differ by %g", dirs[d], threads, e);
-            if (threads == 1) CHECKF(same, "%s: one thread, last-row logits are not bit for bit the same", dirs[d]);
+            if (threads == 1 && d < 2) CHECKF(same, "%s: one thread, last-row logits are not bit for bit the same", dirs[d]);
         }
         seam_model_close(m);
     }
