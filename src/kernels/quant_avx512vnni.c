@@ -218,6 +218,8 @@ static void vt_tile(const uint32_t *xp, const float *dp, int nb, const int8_t *c
     __m512 af0 = _mm512_setzero_ps(), af1 = af0, af2 = af0, af3 = af0, af4 = af0, af5 = af0;
     __m512 af6 = af0, af7 = af0, af8 = af0, af9 = af0, af10 = af0, af11 = af0;
     for (int b = 0; b < nb; b++) {
+        /* unrolled: rolled, GCC copies the 12 sums between registers on every step */
+#pragma GCC unroll 8
         for (int s = 0; s < SEAM_QBLOCK / 4; s++) {
             size_t o = (size_t)b * SEAM_QBLOCK + (size_t)s * 4;
             __m512i xv = _mm512_load_si512((const void *)(xp + ((size_t)b * (SEAM_QBLOCK / 4) + (size_t)s) * VT_LANES));
