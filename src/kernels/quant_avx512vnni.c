@@ -11,7 +11,7 @@
 #define QT_BLOCK 32
 #define VT_MAX_K 4096 /* the prefill tiles' panel of 15 rows is on the stack: 64 KiB */
 #define VT_MAX_NB (VT_MAX_K / SEAM_QBLOCK)
-#define VT_MIN_T 30   /* two tiles' rows: fewer fill too few lanes to beat the per-row dots above */
+#define VT_MIN_T 16   /* from here a prefill of 16 ids ran 1.5x the per-row dots above */
 
 /* Scales of blocks (b, b + 1) as [s_b × 8, s_b+1 × 8]. */
 QAI __m512 pair_scale(const float *sc) {
