@@ -291,7 +291,7 @@ static void qf_worker(void *arg, int ith, int nth) {
 
 void op_matmul_q(seam_pool *pool, const seam_kernels *k, const seam_qkernels *qk, seam_qx *xq, const float *x, int T,
                  const seam_qmat *W, const float *b, float *y) {
-    int int_tiles = W->type == SEAM_QUANT_Q8 && W->cols <= qk->q8_tiles_max_k;
+    int int_tiles = W->cols <= qk->tiles_max_k;
     if (k && k->matmul_qf && T >= OP_QF_MIN_T && !int_tiles) {
         matmul_job f = {k, x, T, NULL, W, b, y, 0, {0}};
         claim_columns(&f, W->rows, seam_pool_size(pool));

@@ -29,7 +29,7 @@ void op_matmul_packed(seam_pool *pool, const seam_kernels *k, const float *x, in
  * sized once), then integer block dot products run split along N across the pool. From
  * OP_QF_MIN_T rows on, where k has a matmul_qf, the packed f32 GEMM runs on W dequantised
  * while packing (the integer path's per-row quantisation and block scaling cost more there),
- * unless qk has register tiles for q8 at this K (seam_qkernels.q8_tiles_max_k). */
+ * unless qk has integer register tiles at this K (seam_qkernels.tiles_max_k). */
 #define OP_QF_MIN_T 64
 /* From this many rows on, threads claim chunks of a product's columns as they go rather
  * than taking fixed shares (ops.c, q_worker and claim_columns). */

@@ -11,7 +11,7 @@
 #define QT_BLOCK 32
 #define VT_MAX_K 4096 /* the prefill tiles' panel of 15 rows is on the stack: 64 KiB */
 #define VT_MAX_NB (VT_MAX_K / SEAM_QBLOCK)
-#define VT_MIN_T 16   /* from here a prefill of 16 ids ran 1.5x the per-row dots above */
+#define VT_MIN_T 5    /* one tile (15 rows) cost about as much as 4.4 rows of per-row dots */
 
 /* Scales of blocks (b, b + 1) as [s_b × 8, s_b+1 × 8]. */
 QAI __m512 pair_scale(const float *sc) {
@@ -162,14 +162,21 @@ QAI void q4_tile1(const int8_t *xq, const float *xd, const float *xs, int K, con
     out[0] = _mm512_reduce_add_ps(a0) + q_hsum8(e0) + min_term16(wm, xs, nb);
 }
 
-/* ------------------------------------------------------------------ prefill tiles (q8)
+/* ------------------------------------------------------------------ prefill tiles
  *
- * Many rows: 16 rows sit in the lanes of one zmm and VT_NC columns of W in as many
- * accumulators, so each vpdpbusd multiplies 16 rows by one column's four bytes, broadcast
- * straight from W's rows (no repacking of W). vpdpbusd reads the lanes as unsigned, so x
- * goes in as q + 128, and Σ (q + 128)·w = Σ q·w + 128·Σ w. The last lane holds no row: its
- * bytes are 128 (q = 0), so it sums exactly the 128·Σ w that every other lane subtracts.
- * Integer sums are exact; each block then adds (dx·dw)·Σ to an f32 sum, in block order. */
+ * Many rows: the 16 lanes of one zmm hold 15 rows (and the correction below), and VT_NC
+ * columns of W sit in as many accumulators, so each vpdpbusd multiplies the rows by one
+ * column's four bytes, broadcast (the broadcast operand is vpdpbusd's signed one; GCC 12
+ * loads it with vpbroadcastd, and writing it into vpdpbusd's memory operand by asm was no
+ * faster). vpdpbusd reads the
+ * lanes as unsigned, so x goes in as q + 128, and Σ (q + 128)·w = Σ q·w + 128·Σ w. The last
+ * lane holds no row: its bytes are 128 (q = 0), so it sums exactly the 128·Σ w that every
+ * other lane subtracts. Integer sums are exact; each block then adds (dx·dw)·Σ to an f32
+ * sum, in block order.
+ *
+ * q8 broadcasts straight from W's rows (no repacking). q4 first unpacks the tile's columns
+ * to one byte per value (0..15, read as signed: the same bytes) in a buffer, and adds its
+ * offset term Σ_b mw·(dx·Σ qx) per row at the end. */
 #define VT_LANES 16
 #define VT_ROWS (VT_LANES - 1)  /* rows per tile: the last lane is the correction */
 #define VT_NC 12                /* columns per tile: 12 int + 12 f32 accumulators */
@@ -182,18 +189,48 @@ QAI int32_t vt_load4(const int8_t *p) {
 }
 
 /* Rows [t0, t0 + m) of x as the tile reads them: per group of 4 inputs, 16 lanes of 4
- * bytes (q + 128; 128 in lanes m..15); the block scales per block in 16 lanes (0 past m). */
-static void vt_panel(const seam_qx *x, int t0, int m, int K, uint32_t *xp, float *dp) {
+ * bytes (q + 128; 128 in lanes m..15); the block scales per block in 16 lanes (0 past m),
+ * and where sp is non-NULL the q4 offset sums x->s the same way. */
+static void vt_panel(const seam_qx *x, int t0, int m, int K, uint32_t *xp, float *dp, float *sp) {
     int nq = K / 4, nb = K / SEAM_QBLOCK;
     for (int l = 0; l < VT_LANES; l++) {
         if (l < m) {
             const int8_t *row = x->q + (size_t)(t0 + l) * K;
             for (int q = 0; q < nq; q++) xp[(size_t)q * VT_LANES + l] = (uint32_t)vt_load4(row + 4 * q) ^ 0x80808080u;
             for (int b = 0; b < nb; b++) dp[b * VT_LANES + l] = x->d[(size_t)(t0 + l) * nb + b];
+            if (sp)
+                for (int b = 0; b < nb; b++) sp[b * VT_LANES + l] = x->s[(size_t)(t0 + l) * nb + b];
         } else {
             for (int q = 0; q < nq; q++) xp[(size_t)q * VT_LANES + l] = 0x80808080u;
             for (int b = 0; b < nb; b++) dp[b * VT_LANES + l] = 0.0f;
+            if (sp)
+                for (int b = 0; b < nb; b++) sp[b * VT_LANES + l] = 0.0f;
         }
+    }
+}
+
+/* nb f16 values → f32 (block scales and q4 offsets of one column). */
+QAI void vt_f16_row(const uint16_t *h, int nb, float *f) {
+    for (int b = 0; b < nb; b += 16) {
+        __mmask16 k = nb - b >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (nb - b)) - 1u);
+        _mm512_mask_storeu_ps(f + b, k, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(k, h + b)));
+    }
+}
+
+/* One q4 row of nb blocks → 32 bytes per block in value order: byte j of a block holds
+ * value j in its low nibble and value j + 16 in its high one. Four blocks per zmm. */
+QAI void vt_unpack_q4(const uint8_t *p, int nb, int8_t *out) {
+    const __m512i mask = _mm512_set1_epi8(0x0F);
+    const __m512i even = _mm512_set_epi64(11, 10, 3, 2, 9, 8, 1, 0), odd = _mm512_set_epi64(15, 14, 7, 6, 13, 12, 5, 4);
+    for (int b = 0; b < nb; b += 4) {
+        int r = nb - b >= 4 ? 4 : nb - b;
+        __mmask64 kin = r == 4 ? ~(__mmask64)0 : (((__mmask64)1 << (16 * r)) - 1);
+        __m512i v = _mm512_maskz_loadu_epi8(kin, p + (size_t)b * (SEAM_QBLOCK / 2));
+        __m512i lo = _mm512_and_si512(v, mask), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), mask);
+        int8_t *o = out + (size_t)b * SEAM_QBLOCK;
+        __mmask64 k0 = r >= 2 ? ~(__mmask64)0 : (((__mmask64)1 << 32) - 1), k1 = r == 4 ? ~(__mmask64)0 : (((__mmask64)1 << 32) - 1);
+        _mm512_mask_storeu_epi8(o, k0, _mm512_permutex2var_epi64(lo, even, hi));
+        if (r > 2) _mm512_mask_storeu_epi8(o + 2 * SEAM_QBLOCK, k1, _mm512_permutex2var_epi64(lo, odd, hi));
     }
 }
 
@@ -204,12 +241,13 @@ static void vt_panel(const seam_qx *x, int t0, int m, int K, uint32_t *xp, float
         af##c = _mm512_fmadd_ps(_mm512_cvtepi32_ps(v_), _mm512_mul_ps(dxv, _mm512_set1_ps(dw[c][b])), af##c); \
         ai##c = _mm512_setzero_si512();                                                                       \
     } while (0)
+#define VT_MIN(c) af##c = _mm512_fmadd_ps(sv, _mm512_set1_ps(mw[c][b]), af##c)
 #define VT_ALL(M) M(0); M(1); M(2); M(3); M(4); M(5); M(6); M(7); M(8); M(9); M(10); M(11)
 
-/* One tile: the panel's rows against columns w0..w11 over all nb blocks; sums (without
- * bias) to out[c][lane]. */
-static void vt_tile(const uint32_t *xp, const float *dp, int nb, const int8_t *const *w, float (*dw)[VT_MAX_NB],
-                    float (*out)[VT_LANES]) {
+/* One tile: the panel's rows against columns w0..w11 over all nb blocks, plus the q4
+ * offsets when sp is non-NULL; sums (without bias) to out[c][lane]. */
+static void vt_tile(const uint32_t *xp, const float *dp, const float *sp, int nb, const int8_t *const *w,
+                    float (*dw)[VT_MAX_NB], float (*mw)[VT_MAX_NB], float (*out)[VT_LANES]) {
     const int8_t *w0 = w[0], *w1 = w[1], *w2 = w[2], *w3 = w[3], *w4 = w[4], *w5 = w[5];
     const int8_t *w6 = w[6], *w7 = w[7], *w8 = w[8], *w9 = w[9], *w10 = w[10], *w11 = w[11];
     const __m512i last = _mm512_set1_epi32(VT_LANES - 1);
@@ -228,38 +266,91 @@ static void vt_tile(const uint32_t *xp, const float *dp, int nb, const int8_t *c
         __m512 dxv = _mm512_load_ps(dp + (size_t)b * VT_LANES);
         VT_ALL(VT_EPI);
     }
+    if (sp)
+        for (int b = 0; b < nb; b++) {
+            __m512 sv = _mm512_load_ps(sp + (size_t)b * VT_LANES);
+            VT_ALL(VT_MIN);
+        }
 #define VT_OUT(c) _mm512_storeu_ps(out[c], af##c)
     VT_ALL(VT_OUT);
 }
 
-static void vt_matmul_q8(const seam_qx *x, int T, const seam_qmat *W, const float *bias, float *y, int n0, int n1) {
-    int K = W->cols, N = W->rows, nb = K / SEAM_QBLOCK;
+/* The tile's sums plus bias into rows [0, m) of y (row stride N) at columns [0, nc),
+ * written along y's rows: a 16 × 16 transpose in registers (columns 12..15 zero) turns
+ * the 12 column vectors into row vectors. */
+QAI void vt_store(float (*out)[VT_LANES], int m, int nc, const float *bias, float *y, size_t N) {
+    __m512 r[16], t[16];
+    for (int c = 0; c < 16; c++) r[c] = c < VT_NC ? _mm512_load_ps(out[c]) : _mm512_setzero_ps();
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    /* r[4i + e], 128-bit lane L: columns 4i..4i+3 of row 4L + e */
+    for (int i = 0; i < 4; i++) {
+        __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 2]);
+        __m512d c = _mm512_castps_pd(t[4 * i + 1]), d = _mm512_castps_pd(t[4 * i + 3]);
+        r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, b));
+        r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
+        r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(c, d));
+        r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(c, d));
+    }
+    for (int e = 0; e < 4; e++) {
+        __m512 u0 = _mm512_shuffle_f32x4(r[e], r[4 + e], 0x88), u1 = _mm512_shuffle_f32x4(r[e], r[4 + e], 0xDD);
+        __m512 u2 = _mm512_shuffle_f32x4(r[8 + e], r[12 + e], 0x88), u3 = _mm512_shuffle_f32x4(r[8 + e], r[12 + e], 0xDD);
+        t[e] = _mm512_shuffle_f32x4(u0, u2, 0x88);
+        t[8 + e] = _mm512_shuffle_f32x4(u0, u2, 0xDD);
+        t[4 + e] = _mm512_shuffle_f32x4(u1, u3, 0x88);
+        t[12 + e] = _mm512_shuffle_f32x4(u1, u3, 0xDD);
+    }
+    __mmask16 k = (__mmask16)((1u << nc) - 1u);
+    __m512 bv = bias ? _mm512_maskz_loadu_ps(k, bias) : _mm512_setzero_ps();
+    for (int l = 0; l < m; l++) _mm512_mask_storeu_ps(y + (size_t)l * N, k, _mm512_add_ps(t[l], bv));
+}
+
+/* matmul_q8 / matmul_q4 on the tiles. Rows go in blocks of as many panels as the 64 KiB
+ * of panel space holds at this K (5 at GPT-2's K = 768), and each column tile's set-up (its
+ * scales, and for q4 its unpacked columns and offsets) serves every panel of the block. */
+static void vt_matmul(const seam_qx *x, int T, const seam_qmat *W, const float *bias, float *y, int n0, int n1) {
+    int K = W->cols, N = W->rows, nb = K / SEAM_QBLOCK, q4 = W->type == SEAM_QUANT_Q4;
+    int panels = VT_MAX_K / K; /* ≥ 1: K ≤ VT_MAX_K */
+    size_t pw = (size_t)K / 4 * VT_LANES, pb = (size_t)nb * VT_LANES; /* one panel's words, scales */
     uint32_t xp[VT_MAX_K / 4 * VT_LANES] __attribute__((aligned(64)));
     float dp[VT_MAX_NB * VT_LANES] __attribute__((aligned(64)));
-    float dw[VT_NC][VT_MAX_NB];
+    float sp[VT_MAX_NB * VT_LANES] __attribute__((aligned(64)));
+    float dw[VT_NC][VT_MAX_NB], mw[VT_NC][VT_MAX_NB];
+    int8_t wu[VT_NC][VT_MAX_K] __attribute__((aligned(64))); /* q4 columns, unpacked */
     float out[VT_NC][VT_LANES] __attribute__((aligned(64)));
-    const int8_t *wq = W->data;
-    for (int t0 = 0; t0 < T; t0 += VT_ROWS) {
-        int m = T - t0 < VT_ROWS ? T - t0 : VT_ROWS;
-        vt_panel(x, t0, m, K, xp, dp);
+    for (int r0 = 0; r0 < T; r0 += panels * VT_ROWS) {
+        int rows = T - r0 < panels * VT_ROWS ? T - r0 : panels * VT_ROWS;
+        int np = (rows + VT_ROWS - 1) / VT_ROWS;
+        for (int p = 0; p < np; p++) {
+            int m = rows - p * VT_ROWS < VT_ROWS ? rows - p * VT_ROWS : VT_ROWS;
+            vt_panel(x, r0 + p * VT_ROWS, m, K, xp + p * pw, dp + p * pb, q4 ? sp + p * pb : NULL);
+        }
         for (int n = n0; n < n1; n += VT_NC) {
             int nc = n1 - n < VT_NC ? n1 - n : VT_NC;
             const int8_t *w[VT_NC];
             for (int c = 0; c < VT_NC; c++) {
-                int cc = c < nc ? c : nc - 1; /* a short tile repeats its last column */
-                w[c] = wq + (size_t)(n + cc) * K;
-                const uint16_t *sd = W->scale + (size_t)(n + cc) * nb;
-                if (W->scale_f32) memcpy(dw[c], W->scale_f32 + (size_t)(n + cc) * nb, (size_t)nb * sizeof(float));
-                else
-                    for (int b = 0; b < nb; b += 16) {
-                        __mmask16 k = nb - b >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (nb - b)) - 1u);
-                        _mm512_mask_storeu_ps(dw[c] + b, k, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(k, sd + b)));
-                    }
+                if (c >= nc) { /* a short tile repeats its last column */
+                    w[c] = w[nc - 1];
+                    memcpy(dw[c], dw[nc - 1], (size_t)nb * sizeof(float));
+                    if (q4) memcpy(mw[c], mw[nc - 1], (size_t)nb * sizeof(float));
+                    continue;
+                }
+                size_t col = (size_t)(n + c);
+                if (q4) {
+                    vt_unpack_q4((const uint8_t *)W->data + col * (size_t)(K / 2), nb, wu[c]);
+                    w[c] = wu[c];
+                    vt_f16_row(W->min + col * nb, nb, mw[c]);
+                } else
+                    w[c] = (const int8_t *)W->data + col * K;
+                if (W->scale_f32) memcpy(dw[c], W->scale_f32 + col * nb, (size_t)nb * sizeof(float));
+                else vt_f16_row(W->scale + col * nb, nb, dw[c]);
             }
-            vt_tile(xp, dp, nb, w, dw, out);
-            for (int c = 0; c < nc; c++) {
-                float bc = bias ? bias[n + c] : 0.0f;
-                for (int l = 0; l < m; l++) y[(size_t)(t0 + l) * N + n + c] = out[c][l] + bc;
+            for (int p = 0; p < np; p++) {
+                int t0 = r0 + p * VT_ROWS, m = rows - p * VT_ROWS < VT_ROWS ? rows - p * VT_ROWS : VT_ROWS;
+                vt_tile(xp + p * pw, dp + p * pb, q4 ? sp + p * pb : NULL, nb, w, dw, mw, out);
+                vt_store(out, m, nc, bias ? bias + n : NULL, y + (size_t)t0 * N + n, (size_t)N);
             }
         }
     }
@@ -269,7 +360,7 @@ static void vnni_matmul_q8(const seam_qx *x, int T, const seam_qmat *W, const fl
     int K = W->cols, N = W->rows, nb = K / SEAM_QBLOCK;
     const int8_t *wq = W->data;
     if (T >= VT_MIN_T && K <= VT_MAX_K) {
-        vt_matmul_q8(x, T, W, bias, y, n0, n1);
+        vt_matmul(x, T, W, bias, y, n0, n1);
         return;
     }
     for (int t0 = 0; t0 < T; t0 += QT_BLOCK) {
@@ -294,6 +385,10 @@ static void vnni_matmul_q8(const seam_qx *x, int T, const seam_qmat *W, const fl
 static void vnni_matmul_q4(const seam_qx *x, int T, const seam_qmat *W, const float *bias, float *y, int n0, int n1) {
     int K = W->cols, N = W->rows, nb = K / SEAM_QBLOCK;
     const uint8_t *wq = W->data;
+    if (T >= VT_MIN_T && K <= VT_MAX_K) {
+        vt_matmul(x, T, W, bias, y, n0, n1);
+        return;
+    }
     for (int t0 = 0; t0 < T; t0 += QT_BLOCK) {
         int t1 = T - t0 < QT_BLOCK ? T : t0 + QT_BLOCK;
         int n = n0;

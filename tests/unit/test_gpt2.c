@@ -201,9 +201,9 @@ static void three_formats(char q8[600], const char *dirs[3]) {
 /* Skipping the last layer's other rows must not change the last row's logits. On one thread
  * f32 and f16 keep every bit (rows are independent through every kernel); on several, a
  * one-row f32 matmul may split K among the threads (decode_split_k, the browser's) and round
- * its sums differently, hence the tolerance. q8 products of 16 rows or more may run register
- * tiles that add the blocks' terms in another order than the one-row dot products
- * (kernels/quant_avx512vnni.c), so there the last row matches to f32 rounding. */
+ * its sums differently, hence the tolerance. Quantised products of 5 rows or more may run
+ * register tiles that add the blocks' terms in another order than the one-row dot products
+ * (kernels/quant_avx512vnni.c), so for q8 the last row matches to f32 rounding. */
 TEST(test_gpt2_last_row_only_keeps_the_last_rows_logits) {
     seam_error err = {0};
     char q8[600];
