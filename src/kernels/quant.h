@@ -39,9 +39,9 @@ typedef struct {
     /* Non-zero: matmul_q8 runs faster when W->scale_f32 is there (models loaded while this
      * is the best table get it); without it the results are the same. */
     int f32_scales;
-    /* Non-zero: for K up to this, matmul_q8 and matmul_q4 run register tiles on
-     * prefill-sized T that beat the f32 tables' GEMM on dequantised W (matmul_qf), so
-     * op_matmul_q keeps quantised products of every T here. */
+    /* Non-zero: for K up to this (INT_MAX: any), matmul_q8 and matmul_q4 run register
+     * tiles on prefill-sized T that beat the f32 tables' GEMM on dequantised W (matmul_qf),
+     * so op_matmul_q keeps quantised products of every T here. */
     int tiles_max_k;
 } seam_qkernels;
 

@@ -4,12 +4,13 @@
  * holds two blocks of 32; an odd last block goes through the 256-bit form. q8 takes |w| and
  * negates x where w < 0 (a mask from vpmovb2m); q4's values are unsigned already. */
 #if defined(__x86_64__)
+#include <limits.h>
 #include <string.h>
 
 #include "kernels/quant_x86.h"
 
 #define QT_BLOCK 32
-#define VT_MAX_K 4096 /* the prefill tiles' panel of 15 rows is on the stack: 64 KiB */
+#define VT_MAX_K 4096 /* the prefill tiles' panels are on the stack: 64 KiB; larger K goes in chunks */
 #define VT_MAX_NB (VT_MAX_K / SEAM_QBLOCK)
 #define VT_MIN_T 5    /* one tile (15 rows) cost about as much as 4.4 rows of per-row dots */
 
@@ -188,23 +189,24 @@ QAI int32_t vt_load4(const int8_t *p) {
     return v;
 }
 
-/* Rows [t0, t0 + m) of x as the tile reads them: per group of 4 inputs, 16 lanes of 4
- * bytes (q + 128; 128 in lanes m..15); the block scales per block in 16 lanes (0 past m),
- * and where sp is non-NULL the q4 offset sums x->s the same way. */
-static void vt_panel(const seam_qx *x, int t0, int m, int K, uint32_t *xp, float *dp, float *sp) {
-    int nq = K / 4, nb = K / SEAM_QBLOCK;
+/* Rows [t0, t0 + m) of x, blocks [b0, b0 + cnb), as the tile reads them: per group of 4
+ * inputs, 16 lanes of 4 bytes (q + 128; 128 in lanes m..15); the block scales per block in
+ * 16 lanes (0 past m), and where sp is non-NULL the q4 offset sums x->s the same way. */
+static void vt_panel(const seam_qx *x, int t0, int m, int K, int b0, int cnb, uint32_t *xp, float *dp, float *sp) {
+    int nq = cnb * (SEAM_QBLOCK / 4), nb = K / SEAM_QBLOCK;
     for (int l = 0; l < VT_LANES; l++) {
         if (l < m) {
-            const int8_t *row = x->q + (size_t)(t0 + l) * K;
+            const int8_t *row = x->q + (size_t)(t0 + l) * K + (size_t)b0 * SEAM_QBLOCK;
+            const float *d = x->d + (size_t)(t0 + l) * nb + b0, *s = x->s + (size_t)(t0 + l) * nb + b0;
             for (int q = 0; q < nq; q++) xp[(size_t)q * VT_LANES + l] = (uint32_t)vt_load4(row + 4 * q) ^ 0x80808080u;
-            for (int b = 0; b < nb; b++) dp[b * VT_LANES + l] = x->d[(size_t)(t0 + l) * nb + b];
+            for (int b = 0; b < cnb; b++) dp[b * VT_LANES + l] = d[b];
             if (sp)
-                for (int b = 0; b < nb; b++) sp[b * VT_LANES + l] = x->s[(size_t)(t0 + l) * nb + b];
+                for (int b = 0; b < cnb; b++) sp[b * VT_LANES + l] = s[b];
         } else {
             for (int q = 0; q < nq; q++) xp[(size_t)q * VT_LANES + l] = 0x80808080u;
-            for (int b = 0; b < nb; b++) dp[b * VT_LANES + l] = 0.0f;
+            for (int b = 0; b < cnb; b++) dp[b * VT_LANES + l] = 0.0f;
             if (sp)
-                for (int b = 0; b < nb; b++) sp[b * VT_LANES + l] = 0.0f;
+                for (int b = 0; b < cnb; b++) sp[b * VT_LANES + l] = 0.0f;
         }
     }
 }
@@ -275,10 +277,10 @@ static void vt_tile(const uint32_t *xp, const float *dp, const float *sp, int nb
     VT_ALL(VT_OUT);
 }
 
-/* The tile's sums plus bias into rows [0, m) of y (row stride N) at columns [0, nc),
- * written along y's rows: a 16 × 16 transpose in registers (columns 12..15 zero) turns
- * the 12 column vectors into row vectors. */
-QAI void vt_store(float (*out)[VT_LANES], int m, int nc, const float *bias, float *y, size_t N) {
+/* The tile's sums plus bias (or, with add, plus what y holds) into rows [0, m) of y (row
+ * stride N) at columns [0, nc), written along y's rows: a 16 × 16 transpose in registers
+ * (columns 12..15 zero) turns the 12 column vectors into row vectors. */
+QAI void vt_store(float (*out)[VT_LANES], int m, int nc, const float *bias, int add, float *y, size_t N) {
     __m512 r[16], t[16];
     for (int c = 0; c < 16; c++) r[c] = c < VT_NC ? _mm512_load_ps(out[c]) : _mm512_setzero_ps();
     for (int i = 0; i < 8; i++) {
@@ -304,16 +306,21 @@ QAI void vt_store(float (*out)[VT_LANES], int m, int nc, const float *bias, floa
     }
     __mmask16 k = (__mmask16)((1u << nc) - 1u);
     __m512 bv = bias ? _mm512_maskz_loadu_ps(k, bias) : _mm512_setzero_ps();
-    for (int l = 0; l < m; l++) _mm512_mask_storeu_ps(y + (size_t)l * N, k, _mm512_add_ps(t[l], bv));
+    for (int l = 0; l < m; l++) {
+        __m512 v = _mm512_add_ps(t[l], add ? _mm512_maskz_loadu_ps(k, y + (size_t)l * N) : bv);
+        _mm512_mask_storeu_ps(y + (size_t)l * N, k, v);
+    }
 }
 
 /* matmul_q8 / matmul_q4 on the tiles. Rows go in blocks of as many panels as the 64 KiB
  * of panel space holds at this K (5 at GPT-2's K = 768), and each column tile's set-up (its
- * scales, and for q4 its unpacked columns and offsets) serves every panel of the block. */
+ * scales, and for q4 its unpacked columns and offsets) serves every panel of the block. A K
+ * over VT_MAX_K goes in equal chunks of blocks, each adding its sums to y. */
 static void vt_matmul(const seam_qx *x, int T, const seam_qmat *W, const float *bias, float *y, int n0, int n1) {
     int K = W->cols, N = W->rows, nb = K / SEAM_QBLOCK, q4 = W->type == SEAM_QUANT_Q4;
-    int panels = VT_MAX_K / K; /* ≥ 1: K ≤ VT_MAX_K */
-    size_t pw = (size_t)K / 4 * VT_LANES, pb = (size_t)nb * VT_LANES; /* one panel's words, scales */
+    int chunks = (nb + VT_MAX_NB - 1) / VT_MAX_NB, cb = (nb + chunks - 1) / chunks; /* blocks per chunk */
+    int panels = VT_MAX_NB / cb;
+    size_t pw = (size_t)cb * (SEAM_QBLOCK / 4) * VT_LANES, pb = (size_t)cb * VT_LANES; /* one panel's words, scales */
     uint32_t xp[VT_MAX_K / 4 * VT_LANES] __attribute__((aligned(64)));
     float dp[VT_MAX_NB * VT_LANES] __attribute__((aligned(64)));
     float sp[VT_MAX_NB * VT_LANES] __attribute__((aligned(64)));
@@ -323,34 +330,37 @@ static void vt_matmul(const seam_qx *x, int T, const seam_qmat *W, const float *
     for (int r0 = 0; r0 < T; r0 += panels * VT_ROWS) {
         int rows = T - r0 < panels * VT_ROWS ? T - r0 : panels * VT_ROWS;
         int np = (rows + VT_ROWS - 1) / VT_ROWS;
-        for (int p = 0; p < np; p++) {
-            int m = rows - p * VT_ROWS < VT_ROWS ? rows - p * VT_ROWS : VT_ROWS;
-            vt_panel(x, r0 + p * VT_ROWS, m, K, xp + p * pw, dp + p * pb, q4 ? sp + p * pb : NULL);
-        }
-        for (int n = n0; n < n1; n += VT_NC) {
-            int nc = n1 - n < VT_NC ? n1 - n : VT_NC;
-            const int8_t *w[VT_NC];
-            for (int c = 0; c < VT_NC; c++) {
-                if (c >= nc) { /* a short tile repeats its last column */
-                    w[c] = w[nc - 1];
-                    memcpy(dw[c], dw[nc - 1], (size_t)nb * sizeof(float));
-                    if (q4) memcpy(mw[c], mw[nc - 1], (size_t)nb * sizeof(float));
-                    continue;
-                }
-                size_t col = (size_t)(n + c);
-                if (q4) {
-                    vt_unpack_q4((const uint8_t *)W->data + col * (size_t)(K / 2), nb, wu[c]);
-                    w[c] = wu[c];
-                    vt_f16_row(W->min + col * nb, nb, mw[c]);
-                } else
-                    w[c] = (const int8_t *)W->data + col * K;
-                if (W->scale_f32) memcpy(dw[c], W->scale_f32 + col * nb, (size_t)nb * sizeof(float));
-                else vt_f16_row(W->scale + col * nb, nb, dw[c]);
-            }
+        for (int b0 = 0; b0 < nb; b0 += cb) {
+            int cnb = nb - b0 < cb ? nb - b0 : cb;
             for (int p = 0; p < np; p++) {
-                int t0 = r0 + p * VT_ROWS, m = rows - p * VT_ROWS < VT_ROWS ? rows - p * VT_ROWS : VT_ROWS;
-                vt_tile(xp + p * pw, dp + p * pb, q4 ? sp + p * pb : NULL, nb, w, dw, mw, out);
-                vt_store(out, m, nc, bias ? bias + n : NULL, y + (size_t)t0 * N + n, (size_t)N);
+                int m = rows - p * VT_ROWS < VT_ROWS ? rows - p * VT_ROWS : VT_ROWS;
+                vt_panel(x, r0 + p * VT_ROWS, m, K, b0, cnb, xp + p * pw, dp + p * pb, q4 ? sp + p * pb : NULL);
+            }
+            for (int n = n0; n < n1; n += VT_NC) {
+                int nc = n1 - n < VT_NC ? n1 - n : VT_NC;
+                const int8_t *w[VT_NC];
+                for (int c = 0; c < VT_NC; c++) {
+                    if (c >= nc) { /* a short tile repeats its last column */
+                        w[c] = w[nc - 1];
+                        memcpy(dw[c], dw[nc - 1], (size_t)cnb * sizeof(float));
+                        if (q4) memcpy(mw[c], mw[nc - 1], (size_t)cnb * sizeof(float));
+                        continue;
+                    }
+                    size_t col = (size_t)(n + c), cs = col * nb + b0; /* the column's first scale */
+                    if (q4) {
+                        vt_unpack_q4((const uint8_t *)W->data + cs * (SEAM_QBLOCK / 2), cnb, wu[c]);
+                        w[c] = wu[c];
+                        vt_f16_row(W->min + cs, cnb, mw[c]);
+                    } else
+                        w[c] = (const int8_t *)W->data + cs * SEAM_QBLOCK;
+                    if (W->scale_f32) memcpy(dw[c], W->scale_f32 + cs, (size_t)cnb * sizeof(float));
+                    else vt_f16_row(W->scale + cs, cnb, dw[c]);
+                }
+                for (int p = 0; p < np; p++) {
+                    int t0 = r0 + p * VT_ROWS, m = rows - p * VT_ROWS < VT_ROWS ? rows - p * VT_ROWS : VT_ROWS;
+                    vt_tile(xp + p * pw, dp + p * pb, q4 ? sp + p * pb : NULL, cnb, w, dw, mw, out);
+                    vt_store(out, m, nc, bias ? bias + n : NULL, b0 > 0, y + (size_t)t0 * N + n, (size_t)N);
+                }
             }
         }
     }
@@ -359,7 +369,7 @@ static void vt_matmul(const seam_qx *x, int T, const seam_qmat *W, const float *
 static void vnni_matmul_q8(const seam_qx *x, int T, const seam_qmat *W, const float *bias, float *y, int n0, int n1) {
     int K = W->cols, N = W->rows, nb = K / SEAM_QBLOCK;
     const int8_t *wq = W->data;
-    if (T >= VT_MIN_T && K <= VT_MAX_K) {
+    if (T >= VT_MIN_T) {
         vt_matmul(x, T, W, bias, y, n0, n1);
         return;
     }
@@ -385,7 +395,7 @@ static void vnni_matmul_q8(const seam_qx *x, int T, const seam_qmat *W, const fl
 static void vnni_matmul_q4(const seam_qx *x, int T, const seam_qmat *W, const float *bias, float *y, int n0, int n1) {
     int K = W->cols, N = W->rows, nb = K / SEAM_QBLOCK;
     const uint8_t *wq = W->data;
-    if (T >= VT_MIN_T && K <= VT_MAX_K) {
+    if (T >= VT_MIN_T) {
         vt_matmul(x, T, W, bias, y, n0, n1);
         return;
     }
@@ -412,5 +422,5 @@ static void vnni_matmul_q4(const seam_qx *x, int T, const seam_qmat *W, const fl
 
 static void vnni_quantize_x(const float *x, int K, int8_t *q, float *d, float *s) { q_quantize_x_avx2(x, K, q, d, s); }
 
-const seam_qkernels seam_qkernels_avx512vnni = {"avx512vnni", vnni_quantize_x, vnni_matmul_q8, vnni_matmul_q4, 0, VT_MAX_K};
+const seam_qkernels seam_qkernels_avx512vnni = {"avx512vnni", vnni_quantize_x, vnni_matmul_q8, vnni_matmul_q4, 0, INT_MAX};
 #endif
