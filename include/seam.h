@@ -7,6 +7,9 @@
  *  - Shapes are written as [T, C]: T tokens (rows), C channels, row-major float32.
  *  - A model is immutable after open and may be shared by threads; a seam_context (KV cache
  *    and scratch) belongs to one thread at a time.
+ *  - Forward passes run part of their work on the calling thread, in kernels that keep their
+ *    tiles on the stack (up to ~160 KiB per frame on x86-64): call them from threads with at
+ *    least 512 KiB of stack (glibc's default is 8 MiB; musl's 128 KiB is too small).
  */
 #ifndef SEAM_H
 #define SEAM_H
