@@ -58,6 +58,7 @@ $(BUILD)/src/kernels/%_avx2.o:   EXTRA := $(ISA_AVX2)
 $(BUILD)/src/kernels/%_avx512.o: EXTRA := $(ISA_AVX512)
 ISA_AVX512VNNI := $(ISA_AVX512) -mavx512vnni
 $(BUILD)/src/kernels/%_avx512vnni.o: EXTRA := $(ISA_AVX512VNNI)
+$(BUILD)/src/kernels/%_avxvnni.o: EXTRA := $(ISA_AVX2) -mavxvnni
 ISA_AMX := $(ISA_AVX512) -mavx512bf16 -mamx-tile -mamx-bf16
 $(BUILD)/src/kernels/%_amx.o: EXTRA := $(ISA_AMX)
 endif

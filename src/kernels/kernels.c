@@ -134,6 +134,8 @@ const seam_kernels *seam_kernels_best(void) {
     const char *force = getenv("SEAM_ISA");
     if (force && *force) {
         const seam_kernels *k = seam_kernels_by_name(force);
+        /* avxvnni names a quantised table (kernels/quant.h); its f32 kernels are AVX2's */
+        if (!k && !strcmp(force, "avxvnni")) k = seam_kernels_by_name("avx2");
         if (k) return k;
     }
 #if defined(__x86_64__)

@@ -101,6 +101,12 @@ static int cpu_has_avx2(void) { return seam_cpu_has_avx2(); }
 #endif
 #if defined(__x86_64__)
 static int cpu_has_avx512vnni(void) { return seam_cpu_has_avx512() && __builtin_cpu_supports("avx512vnni"); }
+/* AVX-VNNI is cpuid leaf 7, sub-leaf 1, EAX bit 4 (GCC 12's __builtin_cpu_supports does
+ * not know it). */
+static int cpu_has_avxvnni(void) {
+    unsigned a, b, c, d;
+    return seam_cpu_has_avx2() && __get_cpuid_count(7, 1, &a, &b, &c, &d) && (a >> 4 & 1u);
+}
 #endif
 
 const seam_qkernels *seam_qkernels_by_name(const char *name) {
@@ -110,6 +116,7 @@ const seam_qkernels *seam_qkernels_by_name(const char *name) {
 #endif
 #if defined(__x86_64__)
     if (!strcmp(name, "avx512vnni") && cpu_has_avx512vnni()) return &seam_qkernels_avx512vnni;
+    if (!strcmp(name, "avxvnni") && cpu_has_avxvnni()) return &seam_qkernels_avxvnni;
 #endif
 #if defined(__aarch64__)
     if (!strcmp(name, "neon")) return &seam_qkernels_neon;
@@ -133,6 +140,7 @@ const seam_qkernels *seam_qkernels_best(void) {
     }
 #if defined(__x86_64__)
     if (cpu_has_avx512vnni()) return &seam_qkernels_avx512vnni;
+    if (cpu_has_avxvnni()) return &seam_qkernels_avxvnni;
 #endif
 #if defined(__x86_64__) || defined(__i386__)
     if (cpu_has_avx2()) return &seam_qkernels_avx2;

@@ -51,6 +51,7 @@ extern const seam_qkernels seam_qkernels_avx2;
 #endif
 #if defined(__x86_64__)
 extern const seam_qkernels seam_qkernels_avx512vnni;
+extern const seam_qkernels seam_qkernels_avxvnni; /* AVX2 + the VEX vpdpbusd (no AVX-512) */
 #endif
 #if defined(__aarch64__)
 extern const seam_qkernels seam_qkernels_neon;
@@ -64,11 +65,11 @@ extern const seam_qkernels seam_qkernels_neondot;
 extern const seam_qkernels seam_qkernels_wasm;
 #endif
 
-/* The best table for this CPU. SEAM_ISA (scalar|avx2|avx512|avx512vnni|neon|neondot|wasm)
- * forces one where the CPU has it: avx512 picks avx512vnni when the CPU has VNNI, else
+/* The best table for this CPU. SEAM_ISA (scalar|avx2|avxvnni|avx512|avx512vnni|neon|neondot|
+ * wasm) forces one where the CPU has it: avx512 picks avx512vnni when the CPU has VNNI, else
  * avx2. */
 const seam_qkernels *seam_qkernels_best(void);
-/* A table by name ("scalar", "avx2", "avx512vnni", "neon", "neondot", "wasm"), or NULL when
+/* A table by name ("scalar", "avx2", "avxvnni", "avx512vnni", "neon", "neondot", "wasm"), or NULL when
  * unknown or not supported by this CPU. */
 const seam_qkernels *seam_qkernels_by_name(const char *name);
 

@@ -118,10 +118,10 @@ TEST(test_quant_q4_roundtrip) {
 
 /* ------------------------------------------------------------------ kernels */
 
-static const seam_qkernels *q_simd[5];
+static const seam_qkernels *q_simd[6];
 static int q_nsimd(void) {
     int n = 0;
-    const char *names[] = {"avx2", "avx512vnni", "neon", "neondot", "wasm"};
+    const char *names[] = {"avx2", "avxvnni", "avx512vnni", "neon", "neondot", "wasm"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         const seam_qkernels *k = seam_qkernels_by_name(names[i]);
         if (k) q_simd[n++] = k;
