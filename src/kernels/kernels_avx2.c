@@ -415,10 +415,6 @@ static void avx2_attend(const seam_attend_tile *a) {
     }
 }
 
-static void avx2_matmul_qf(const float *x, int T, const seam_qmat *W, const float *b, float *y, int n0, int n1) {
-    gemm_run(gemm_tiles, x, T, W, SEAM_DTYPE_F32, GEMM_Q, W->cols, (size_t)W->rows, b, y, n0, n1);
-}
-
 static void avx2_matmul_packed(const float *x, int T, const float *packed, int K, int N, const float *b, float *y, int n0,
                              int n1) {
     gemm_run(gemm_stream_tiles, x, T, packed, SEAM_DTYPE_F32, GEMM_PACKED, K, (size_t)N, b, y, n0, n1);
@@ -426,7 +422,7 @@ static void avx2_matmul_packed(const float *x, int T, const float *packed, int K
 
 const seam_kernels seam_kernels_avx2 = {
     "avx2", avx2_matmul_kn, avx2_matmul_nk, avx2_dot, avx2_axpy, avx2_scale, avx2_row_to_f32,
-    avx2_activation, avx2_softmax, avx2_layernorm, avx2_attend, avx2_matmul_qf, GEMM_NR, gemm_prepack_nk, avx2_matmul_packed, 0, 1, 0,
+    avx2_activation, avx2_softmax, avx2_layernorm, avx2_attend, NULL, GEMM_NR, gemm_prepack_nk, avx2_matmul_packed, 0, 1, 0,
     seam_transpose_generic, GEMM_MR,
 };
 #endif
