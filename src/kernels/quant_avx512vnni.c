@@ -10,8 +10,6 @@
 #include "kernels/quant_x86.h"
 
 #define QT_BLOCK 32
-#define VT_MAX_K 4096 /* the prefill tiles' panels are on the stack: 64 KiB; larger K goes in chunks */
-#define VT_MAX_NB (VT_MAX_K / SEAM_QBLOCK)
 #define VT_MIN_T 5    /* one tile (15 rows) cost about as much as 4.4 rows of per-row dots */
 
 /* Scales of blocks (b, b + 1) as [s_b × 8, s_b+1 × 8]. */
@@ -165,54 +163,16 @@ QAI void q4_tile1(const int8_t *xq, const float *xd, const float *xs, int K, con
 
 /* ------------------------------------------------------------------ prefill tiles
  *
- * Many rows: the 16 lanes of one zmm hold 15 rows (and the correction below), and VT_NC
- * columns of W sit in as many accumulators, so each vpdpbusd multiplies the rows by one
- * column's four bytes, broadcast (the broadcast operand is vpdpbusd's signed one; GCC 12
- * loads it with vpbroadcastd, and writing it into vpdpbusd's memory operand by asm was no
- * faster). vpdpbusd reads the
- * lanes as unsigned, so x goes in as q + 128, and Σ (q + 128)·w = Σ q·w + 128·Σ w. The last
- * lane holds no row: its bytes are 128 (q = 0), so it sums exactly the 128·Σ w that every
- * other lane subtracts. Integer sums are exact; each block then adds (dx·dw)·Σ to an f32
- * sum, in block order.
- *
- * q8 broadcasts straight from W's rows (no repacking). q4 first unpacks the tile's columns
- * to one byte per value (0..15, read as signed: the same bytes) in a buffer, and adds its
- * offset term Σ_b mw·(dx·Σ qx) per row at the end. */
-#define VT_LANES 16
-#define VT_ROWS (VT_LANES - 1)  /* rows per tile: the last lane is the correction */
-#define VT_NC 12                /* columns per tile: 12 int + 12 f32 accumulators */
-
-/* Four bytes of W's row (any alignment: quantised tensors sit where the file puts them). */
-QAI int32_t vt_load4(const int8_t *p) {
-    int32_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-/* Rows [t0, t0 + m) of x, blocks [b0, b0 + cnb), as the tile reads them: per group of 4
- * inputs, 16 lanes of 4 bytes (q + 128; 128 in lanes m..15); the block scales per block in
- * 16 lanes (0 past m), and where sp is non-NULL the q4 offset sums x->s the same way. */
-static void vt_panel(const seam_qx *x, int t0, int m, int K, int b0, int cnb, uint32_t *xp, float *dp, float *sp) {
-    int nq = cnb * (SEAM_QBLOCK / 4), nb = K / SEAM_QBLOCK;
-    for (int l = 0; l < VT_LANES; l++) {
-        if (l < m) {
-            const int8_t *row = x->q + (size_t)(t0 + l) * K + (size_t)b0 * SEAM_QBLOCK;
-            const float *d = x->d + (size_t)(t0 + l) * nb + b0, *s = x->s + (size_t)(t0 + l) * nb + b0;
-            for (int q = 0; q < nq; q++) xp[(size_t)q * VT_LANES + l] = (uint32_t)vt_load4(row + 4 * q) ^ 0x80808080u;
-            for (int b = 0; b < cnb; b++) dp[b * VT_LANES + l] = d[b];
-            if (sp)
-                for (int b = 0; b < cnb; b++) sp[b * VT_LANES + l] = s[b];
-        } else {
-            for (int q = 0; q < nq; q++) xp[(size_t)q * VT_LANES + l] = 0x80808080u;
-            for (int b = 0; b < cnb; b++) dp[b * VT_LANES + l] = 0.0f;
-            if (sp)
-                for (int b = 0; b < cnb; b++) sp[b * VT_LANES + l] = 0.0f;
-        }
-    }
-}
+ * Register tiles (kernels/quant_tiles.h) at 512 bits: 15 rows and the correction lane in one
+ * zmm against 12 columns, 12 int + 12 f32 sums. GCC 12 loads each broadcast with its own
+ * vpbroadcastd; writing it into vpdpbusd's memory operand by asm was no faster. */
+#define QTL_LANES 16
+#define QTL_ROWS (QTL_LANES - 1)
+#define QTL_NC 12
+#define QTL_MAX_NB 128 /* blocks per chunk of K: the panels take 64 KiB of stack */
 
 /* nb f16 values → f32 (block scales and q4 offsets of one column). */
-QAI void vt_f16_row(const uint16_t *h, int nb, float *f) {
+QAI void qtl_f16_row(const uint16_t *h, int nb, float *f) {
     for (int b = 0; b < nb; b += 16) {
         __mmask16 k = nb - b >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (nb - b)) - 1u);
         _mm512_mask_storeu_ps(f + b, k, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(k, h + b)));
@@ -221,7 +181,7 @@ QAI void vt_f16_row(const uint16_t *h, int nb, float *f) {
 
 /* One q4 row of nb blocks → 32 bytes per block in value order: byte j of a block holds
  * value j in its low nibble and value j + 16 in its high one. Four blocks per zmm. */
-QAI void vt_unpack_q4(const uint8_t *p, int nb, int8_t *out) {
+QAI void qtl_unpack_q4(const uint8_t *p, int nb, int8_t *out) {
     const __m512i mask = _mm512_set1_epi8(0x0F);
     const __m512i even = _mm512_set_epi64(11, 10, 3, 2, 9, 8, 1, 0), odd = _mm512_set_epi64(15, 14, 7, 6, 13, 12, 5, 4);
     for (int b = 0; b < nb; b += 4) {
@@ -236,7 +196,7 @@ QAI void vt_unpack_q4(const uint8_t *p, int nb, int8_t *out) {
     }
 }
 
-#define VT_DP(c) ai##c = _mm512_dpbusd_epi32(ai##c, xv, _mm512_set1_epi32(vt_load4(w##c + o)))
+#define VT_DP(c) ai##c = _mm512_dpbusd_epi32(ai##c, xv, _mm512_set1_epi32(q_load4(w##c + o)))
 #define VT_EPI(c)                                                                                             \
     do {                                                                                                      \
         __m512i v_ = _mm512_sub_epi32(ai##c, _mm512_permutexvar_epi32(last, ai##c));                          \
@@ -248,11 +208,11 @@ QAI void vt_unpack_q4(const uint8_t *p, int nb, int8_t *out) {
 
 /* One tile: the panel's rows against columns w0..w11 over all nb blocks, plus the q4
  * offsets when sp is non-NULL; sums (without bias) to out[c][lane]. */
-static void vt_tile(const uint32_t *xp, const float *dp, const float *sp, int nb, const int8_t *const *w,
-                    float (*dw)[VT_MAX_NB], float (*mw)[VT_MAX_NB], float (*out)[VT_LANES]) {
+static void qtl_tile(const uint32_t *xp, const float *dp, const float *sp, int nb, const int8_t *const *w,
+                    float (*dw)[QTL_MAX_NB], float (*mw)[QTL_MAX_NB], float (*out)[QTL_LANES]) {
     const int8_t *w0 = w[0], *w1 = w[1], *w2 = w[2], *w3 = w[3], *w4 = w[4], *w5 = w[5];
     const int8_t *w6 = w[6], *w7 = w[7], *w8 = w[8], *w9 = w[9], *w10 = w[10], *w11 = w[11];
-    const __m512i last = _mm512_set1_epi32(VT_LANES - 1);
+    const __m512i last = _mm512_set1_epi32(QTL_LANES - 1);
     __m512i ai0 = _mm512_setzero_si512(), ai1 = ai0, ai2 = ai0, ai3 = ai0, ai4 = ai0, ai5 = ai0;
     __m512i ai6 = ai0, ai7 = ai0, ai8 = ai0, ai9 = ai0, ai10 = ai0, ai11 = ai0;
     __m512 af0 = _mm512_setzero_ps(), af1 = af0, af2 = af0, af3 = af0, af4 = af0, af5 = af0;
@@ -262,15 +222,15 @@ static void vt_tile(const uint32_t *xp, const float *dp, const float *sp, int nb
 #pragma GCC unroll 8
         for (int s = 0; s < SEAM_QBLOCK / 4; s++) {
             size_t o = (size_t)b * SEAM_QBLOCK + (size_t)s * 4;
-            __m512i xv = _mm512_load_si512((const void *)(xp + ((size_t)b * (SEAM_QBLOCK / 4) + (size_t)s) * VT_LANES));
+            __m512i xv = _mm512_load_si512((const void *)(xp + ((size_t)b * (SEAM_QBLOCK / 4) + (size_t)s) * QTL_LANES));
             VT_ALL(VT_DP);
         }
-        __m512 dxv = _mm512_load_ps(dp + (size_t)b * VT_LANES);
+        __m512 dxv = _mm512_load_ps(dp + (size_t)b * QTL_LANES);
         VT_ALL(VT_EPI);
     }
     if (sp)
         for (int b = 0; b < nb; b++) {
-            __m512 sv = _mm512_load_ps(sp + (size_t)b * VT_LANES);
+            __m512 sv = _mm512_load_ps(sp + (size_t)b * QTL_LANES);
             VT_ALL(VT_MIN);
         }
 #define VT_OUT(c) _mm512_storeu_ps(out[c], af##c)
@@ -280,9 +240,9 @@ static void vt_tile(const uint32_t *xp, const float *dp, const float *sp, int nb
 /* The tile's sums plus bias (or, with add, plus what y holds) into rows [0, m) of y (row
  * stride N) at columns [0, nc), written along y's rows: a 16 × 16 transpose in registers
  * (columns 12..15 zero) turns the 12 column vectors into row vectors. */
-QAI void vt_store(float (*out)[VT_LANES], int m, int nc, const float *bias, int add, float *y, size_t N) {
+QAI void qtl_store(float (*out)[QTL_LANES], int m, int nc, const float *bias, int add, float *y, size_t N) {
     __m512 r[16], t[16];
-    for (int c = 0; c < 16; c++) r[c] = c < VT_NC ? _mm512_load_ps(out[c]) : _mm512_setzero_ps();
+    for (int c = 0; c < 16; c++) r[c] = c < QTL_NC ? _mm512_load_ps(out[c]) : _mm512_setzero_ps();
     for (int i = 0; i < 8; i++) {
         t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
         t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
@@ -312,65 +272,13 @@ QAI void vt_store(float (*out)[VT_LANES], int m, int nc, const float *bias, int 
     }
 }
 
-/* matmul_q8 / matmul_q4 on the tiles. Rows go in blocks of as many panels as the 64 KiB
- * of panel space holds at this K (5 at GPT-2's K = 768), and each column tile's set-up (its
- * scales, and for q4 its unpacked columns and offsets) serves every panel of the block. A K
- * over VT_MAX_K goes in equal chunks of blocks, each adding its sums to y. */
-static void vt_matmul(const seam_qx *x, int T, const seam_qmat *W, const float *bias, float *y, int n0, int n1) {
-    int K = W->cols, N = W->rows, nb = K / SEAM_QBLOCK, q4 = W->type == SEAM_QUANT_Q4;
-    int chunks = (nb + VT_MAX_NB - 1) / VT_MAX_NB, cb = (nb + chunks - 1) / chunks; /* blocks per chunk */
-    int panels = VT_MAX_NB / cb;
-    size_t pw = (size_t)cb * (SEAM_QBLOCK / 4) * VT_LANES, pb = (size_t)cb * VT_LANES; /* one panel's words, scales */
-    uint32_t xp[VT_MAX_K / 4 * VT_LANES] __attribute__((aligned(64)));
-    float dp[VT_MAX_NB * VT_LANES] __attribute__((aligned(64)));
-    float sp[VT_MAX_NB * VT_LANES] __attribute__((aligned(64)));
-    float dw[VT_NC][VT_MAX_NB], mw[VT_NC][VT_MAX_NB];
-    int8_t wu[VT_NC][VT_MAX_K] __attribute__((aligned(64))); /* q4 columns, unpacked */
-    float out[VT_NC][VT_LANES] __attribute__((aligned(64)));
-    for (int r0 = 0; r0 < T; r0 += panels * VT_ROWS) {
-        int rows = T - r0 < panels * VT_ROWS ? T - r0 : panels * VT_ROWS;
-        int np = (rows + VT_ROWS - 1) / VT_ROWS;
-        for (int b0 = 0; b0 < nb; b0 += cb) {
-            int cnb = nb - b0 < cb ? nb - b0 : cb;
-            for (int p = 0; p < np; p++) {
-                int m = rows - p * VT_ROWS < VT_ROWS ? rows - p * VT_ROWS : VT_ROWS;
-                vt_panel(x, r0 + p * VT_ROWS, m, K, b0, cnb, xp + p * pw, dp + p * pb, q4 ? sp + p * pb : NULL);
-            }
-            for (int n = n0; n < n1; n += VT_NC) {
-                int nc = n1 - n < VT_NC ? n1 - n : VT_NC;
-                const int8_t *w[VT_NC];
-                for (int c = 0; c < VT_NC; c++) {
-                    if (c >= nc) { /* a short tile repeats its last column */
-                        w[c] = w[nc - 1];
-                        memcpy(dw[c], dw[nc - 1], (size_t)cnb * sizeof(float));
-                        if (q4) memcpy(mw[c], mw[nc - 1], (size_t)cnb * sizeof(float));
-                        continue;
-                    }
-                    size_t col = (size_t)(n + c), cs = col * nb + b0; /* the column's first scale */
-                    if (q4) {
-                        vt_unpack_q4((const uint8_t *)W->data + cs * (SEAM_QBLOCK / 2), cnb, wu[c]);
-                        w[c] = wu[c];
-                        vt_f16_row(W->min + cs, cnb, mw[c]);
-                    } else
-                        w[c] = (const int8_t *)W->data + cs * SEAM_QBLOCK;
-                    if (W->scale_f32) memcpy(dw[c], W->scale_f32 + cs, (size_t)cnb * sizeof(float));
-                    else vt_f16_row(W->scale + cs, cnb, dw[c]);
-                }
-                for (int p = 0; p < np; p++) {
-                    int t0 = r0 + p * VT_ROWS, m = rows - p * VT_ROWS < VT_ROWS ? rows - p * VT_ROWS : VT_ROWS;
-                    vt_tile(xp + p * pw, dp + p * pb, q4 ? sp + p * pb : NULL, cnb, w, dw, mw, out);
-                    vt_store(out, m, nc, bias ? bias + n : NULL, b0 > 0, y + (size_t)t0 * N + n, (size_t)N);
-                }
-            }
-        }
-    }
-}
+#include "kernels/quant_tiles.h"
 
 static void vnni_matmul_q8(const seam_qx *x, int T, const seam_qmat *W, const float *bias, float *y, int n0, int n1) {
     int K = W->cols, N = W->rows, nb = K / SEAM_QBLOCK;
     const int8_t *wq = W->data;
     if (T >= VT_MIN_T) {
-        vt_matmul(x, T, W, bias, y, n0, n1);
+        qtl_matmul(x, T, W, bias, y, n0, n1);
         return;
     }
     for (int t0 = 0; t0 < T; t0 += QT_BLOCK) {
@@ -396,7 +304,7 @@ static void vnni_matmul_q4(const seam_qx *x, int T, const seam_qmat *W, const fl
     int K = W->cols, N = W->rows, nb = K / SEAM_QBLOCK;
     const uint8_t *wq = W->data;
     if (T >= VT_MIN_T) {
-        vt_matmul(x, T, W, bias, y, n0, n1);
+        qtl_matmul(x, T, W, bias, y, n0, n1);
         return;
     }
     for (int t0 = 0; t0 < T; t0 += QT_BLOCK) {

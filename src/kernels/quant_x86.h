@@ -6,11 +6,19 @@
 
 #include <immintrin.h>
 #include <math.h>
+#include <string.h>
 
 #include "kernels/quant.h"
 #include "quant/quant.h"
 
 #define QAI static inline __attribute__((always_inline))
+
+/* Four bytes of a row (any alignment: quantised tensors sit where the file puts them). */
+QAI int32_t q_load4(const int8_t *p) {
+    int32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
 
 QAI float q_hsum8(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));

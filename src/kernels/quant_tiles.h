@@ -1,0 +1,104 @@
+/* The driver of the integer register tiles for prefill-sized quantised products, shared by
+ * quant_avx512vnni.c (zmm) and quant_avxvnni.c (ymm). Each includes it once, after defining
+ *
+ *   QTL_LANES, QTL_ROWS    lanes per register, rows per tile (QTL_LANES - 1: the last lane
+ *                          is the correction)
+ *   QTL_NC                 columns per tile
+ *   QTL_MAX_NB             blocks per chunk of K (the panels' stack space)
+ *   qtl_tile(xp, dp, sp, cnb, w, dw, mw, out)   one tile: sums without bias to out[c][lane]
+ *   qtl_store(out, m, nc, bias, add, y, N)      rows [0, m) of a tile into y (+ bias, or +
+ *                                               what y holds when add)
+ *   qtl_unpack_q4(p, cnb, dst)                  cnb q4 blocks → a byte per value
+ *   qtl_f16_row(h, n, f)                        n f16 values → f32
+ *
+ * The tiles put rows in the lanes of one register and a column of W in each accumulator,
+ * and vpdpbusd multiplies the rows' four bytes by the column's four, broadcast. vpdpbusd
+ * reads the lanes as unsigned, so x goes in as q + 128, and Σ (q + 128)·w = Σ q·w + 128·Σ w;
+ * the last lane holds no row: its bytes are 128 (q = 0), so it sums exactly the 128·Σ w that
+ * the other lanes take off. Integer sums are exact; each block adds (dx·dw)·Σ to an f32 sum
+ * in block order (and q4 its offsets Σ_b mw·(dx·Σ qx) at the end), so results match the
+ * scalar kernels to f32 reassociation. q8 broadcasts from W's rows; q4 unpacks the tile's
+ * columns first. */
+#ifndef SEAM_KERNELS_QUANT_TILES_H
+#define SEAM_KERNELS_QUANT_TILES_H
+
+#include <string.h>
+
+#include "kernels/quant_x86.h"
+
+#define QTL_PANEL_WORDS (QTL_MAX_NB * (SEAM_QBLOCK / 4) * QTL_LANES)
+
+/* Rows [t0, t0 + m) of x, blocks [b0, b0 + cnb), as the tiles read them: per group of 4
+ * inputs, QTL_LANES lanes of 4 bytes (q + 128; 128, i.e. q = 0, in lanes m and up); the
+ * block scales (and, where sp is non-NULL, the q4 offset sums x->s) per block in as many
+ * lanes, 0 past m. */
+static void qtl_panel(const seam_qx *x, int t0, int m, int K, int b0, int cnb, uint32_t *xp, float *dp, float *sp) {
+    int nq = cnb * (SEAM_QBLOCK / 4), nb = K / SEAM_QBLOCK;
+    for (int l = 0; l < QTL_LANES; l++) {
+        const int8_t *row = l < m ? x->q + (size_t)(t0 + l) * K + (size_t)b0 * SEAM_QBLOCK : NULL;
+        const float *d = l < m ? x->d + (size_t)(t0 + l) * nb + b0 : NULL;
+        const float *s = l < m ? x->s + (size_t)(t0 + l) * nb + b0 : NULL;
+        for (int q = 0; q < nq; q++)
+            xp[(size_t)q * QTL_LANES + l] = row ? (uint32_t)q_load4(row + 4 * q) ^ 0x80808080u : 0x80808080u;
+        for (int b = 0; b < cnb; b++) {
+            dp[b * QTL_LANES + l] = d ? d[b] : 0.0f;
+            if (sp) sp[b * QTL_LANES + l] = s ? s[b] : 0.0f;
+        }
+    }
+}
+
+/* matmul_q8 / matmul_q4 (kernels/quant.h) on the tiles. Rows go in blocks of as many panels
+ * as the panel space holds at this K, K in equal chunks of at most QTL_MAX_NB blocks (each
+ * adding its sums to y), and each column tile's set-up (its scales, and for q4 its unpacked
+ * columns and offsets) serves every panel of the row block. */
+static void qtl_matmul(const seam_qx *x, int T, const seam_qmat *W, const float *bias, float *y, int n0, int n1) {
+    int K = W->cols, N = W->rows, nb = K / SEAM_QBLOCK, q4 = W->type == SEAM_QUANT_Q4;
+    int chunks = (nb + QTL_MAX_NB - 1) / QTL_MAX_NB, cb = (nb + chunks - 1) / chunks; /* blocks per chunk */
+    int panels = QTL_MAX_NB / cb;
+    size_t pw = (size_t)cb * (SEAM_QBLOCK / 4) * QTL_LANES, pb = (size_t)cb * QTL_LANES; /* a panel's words, scales */
+    uint32_t xp[QTL_PANEL_WORDS] __attribute__((aligned(64)));
+    float dp[QTL_MAX_NB * QTL_LANES] __attribute__((aligned(64)));
+    float sp[QTL_MAX_NB * QTL_LANES] __attribute__((aligned(64)));
+    float dw[QTL_NC][QTL_MAX_NB], mw[QTL_NC][QTL_MAX_NB];
+    int8_t wu[QTL_NC][QTL_MAX_NB * SEAM_QBLOCK] __attribute__((aligned(64))); /* q4 columns, unpacked */
+    float out[QTL_NC][QTL_LANES] __attribute__((aligned(64)));
+    for (int r0 = 0; r0 < T; r0 += panels * QTL_ROWS) {
+        int rows = T - r0 < panels * QTL_ROWS ? T - r0 : panels * QTL_ROWS;
+        int np = (rows + QTL_ROWS - 1) / QTL_ROWS;
+        for (int b0 = 0; b0 < nb; b0 += cb) {
+            int cnb = nb - b0 < cb ? nb - b0 : cb;
+            for (int p = 0; p < np; p++) {
+                int m = rows - p * QTL_ROWS < QTL_ROWS ? rows - p * QTL_ROWS : QTL_ROWS;
+                qtl_panel(x, r0 + p * QTL_ROWS, m, K, b0, cnb, xp + p * pw, dp + p * pb, q4 ? sp + p * pb : NULL);
+            }
+            for (int n = n0; n < n1; n += QTL_NC) {
+                int nc = n1 - n < QTL_NC ? n1 - n : QTL_NC;
+                const int8_t *w[QTL_NC];
+                for (int c = 0; c < QTL_NC; c++) {
+                    if (c >= nc) { /* a short tile repeats its last column */
+                        w[c] = w[nc - 1];
+                        memcpy(dw[c], dw[nc - 1], (size_t)cnb * sizeof(float));
+                        if (q4) memcpy(mw[c], mw[nc - 1], (size_t)cnb * sizeof(float));
+                        continue;
+                    }
+                    size_t cs = (size_t)(n + c) * nb + b0; /* the column's first scale */
+                    if (q4) {
+                        qtl_unpack_q4((const uint8_t *)W->data + cs * (SEAM_QBLOCK / 2), cnb, wu[c]);
+                        w[c] = wu[c];
+                        qtl_f16_row(W->min + cs, cnb, mw[c]);
+                    } else
+                        w[c] = (const int8_t *)W->data + cs * SEAM_QBLOCK;
+                    if (W->scale_f32) memcpy(dw[c], W->scale_f32 + cs, (size_t)cnb * sizeof(float));
+                    else qtl_f16_row(W->scale + cs, cnb, dw[c]);
+                }
+                for (int p = 0; p < np; p++) {
+                    int t0 = r0 + p * QTL_ROWS, m = rows - p * QTL_ROWS < QTL_ROWS ? rows - p * QTL_ROWS : QTL_ROWS;
+                    qtl_tile(xp + p * pw, dp + p * pb, q4 ? sp + p * pb : NULL, cnb, w, dw, mw, out);
+                    qtl_store(out, m, nc, bias ? bias + n : NULL, b0 > 0, y + (size_t)t0 * N + n, (size_t)N);
+                }
+            }
+        }
+    }
+}
+
+#endif
