@@ -113,7 +113,7 @@ static int rx_compare(seam_quant type, int T, int K, int N, int n0, int n1, int 
             wm[i] = (uint16_t)(rx_half(st) | (rx_rand(st) & 0x8000)); /* offsets of either sign */
         }
         for (int n = 0; n < N; n++) bias[n] = (float)((int)(rx_rand(st) % 2001) - 1000) * 1e-3f;
-        seam_qx qx = {xq, xd, xs, K};
+        seam_qx qx = {.q = xq, .d = xd, .s = xs, .K = K};
         seam_qmat W = {type, wq, wh, q4 ? wm : NULL, N, K, q4 ? NULL : ws};
         for (int pass = 0; pass < 2; pass++) {
             for (size_t i = 0; i < (size_t)T * N; i++) y[pass][i] = -7.0f; /* outside [n0, n1): untouched */

@@ -41,9 +41,10 @@ static size_t scores_per_thread(int n_ctx) { return (size_t)SEAM_ATTEND_ROWS * (
 void seam_context_free(seam_context *c) {
     if (!c) return;
     float *bufs[] = {c->kcache, c->vcache, c->xn, c->qkv, c->att, c->tmp, c->mlp, c->scores, c->split, c->hidden,
-                     c->qx.d, c->qx.s};
+                     c->qx.d, c->qx.s, c->qx.tile_d, c->qx.tile_s};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) seam_free_floats(bufs[i]);
     free(c->qx.q);
+    free(c->qx.tile_x);
     seam_pool_free(c->pool);
     free(c);
 }
@@ -97,6 +98,13 @@ seam_status seam_context_new_layers(const seam_model *m, int layer_a, int layer_
         c->qx.d = seam_alloc_floats(Tm * qk_max / SEAM_QBLOCK);
         c->qx.s = seam_alloc_floats(Tm * qk_max / SEAM_QBLOCK);
         qx_ok = c->qx.q && c->qx.d && c->qx.s;
+        size_t tw = seam_qx_tile_words(c->qk, (int)Tm, (int)qk_max), tf = seam_qx_tile_floats(c->qk, (int)Tm, (int)qk_max);
+        if (tw && Tm >= (size_t)c->qk->tile_min_t) { /* the tiles' panels, shared by the threads of a product */
+            c->qx.tile_x = aligned_alloc(64, (tw * sizeof(uint32_t) + 63) / 64 * 64);
+            c->qx.tile_d = seam_alloc_floats(tf);
+            c->qx.tile_s = seam_alloc_floats(tf);
+            qx_ok = qx_ok && c->qx.tile_x && c->qx.tile_d && c->qx.tile_s;
+        }
     }
     if (!c->kcache || !c->vcache || !c->xn || !c->qkv || !c->att || !c->tmp || !c->mlp || !c->hidden || !qx_ok) {
         seam_context_free(c);

@@ -247,6 +247,7 @@ typedef struct {
     const float *b;
     float *y;
     int claim;                /* nonzero: threads claim rows and columns; else fixed shares */
+    int panels;               /* nonzero: x is also laid out in this many panels of qk's tiles */
     seam_pool_queue rows, q;  /* x's rows to quantise, the product's columns */
 } qmatmul_job;
 
@@ -258,9 +259,18 @@ static void qx_rows(void *arg, int lo, int hi) {
                           j->xq->s + (size_t)t * nb);
 }
 
+/* Panels [lo, hi) of the tiles: their rows quantised, then laid out as the tiles read them. */
+static void qx_panels(void *arg, int lo, int hi) {
+    const qmatmul_job *j = arg;
+    int R = j->qk->tile_lanes - 1, t1 = hi * R < j->T ? hi * R : j->T;
+    qx_rows(arg, lo * R, t1);
+    seam_qx_tile_pack(j->qk, j->xq, j->T, lo, hi);
+}
+
 static void qx_worker(void *arg, int ith, int nth) {
     qmatmul_job *j = arg;
-    seam_pool_share(j->claim ? &j->rows : NULL, j->T, 1, ith, nth, qx_rows, j);
+    if (j->panels) seam_pool_share(j->claim ? &j->rows : NULL, j->panels, 1, ith, nth, qx_panels, j);
+    else seam_pool_share(j->claim ? &j->rows : NULL, j->T, 1, ith, nth, qx_rows, j);
 }
 
 static void q_columns(void *arg, int lo, int hi) {
@@ -275,7 +285,7 @@ static void q_columns(void *arg, int lo, int hi) {
  * still summed by one thread, the same way whichever it is, so the bits do not change. */
 static void q_worker(void *arg, int ith, int nth) {
     qmatmul_job *j = arg;
-    seam_pool_share(j->claim ? &j->q : NULL, j->W->rows, 16, ith, nth, q_columns, j);
+    seam_pool_share(j->claim ? &j->q : NULL, j->W->rows, j->panels ? 48 : 16, ith, nth, q_columns, j);
 }
 
 static void qf_worker(void *arg, int ith, int nth) {
@@ -298,17 +308,23 @@ void op_matmul_q(seam_pool *pool, const seam_kernels *k, const seam_qkernels *qk
         seam_pool_run(pool, qf_worker, &f);
         return;
     }
-    qmatmul_job j = {qk, xq, x, T, W, b, y, 0, {0}, {0}};
+    qmatmul_job j = {qk, xq, x, T, W, b, y, 0, 0, {0}, {0}};
     int nth = seam_pool_size(pool);
+    xq->K = W->cols;
+    xq->tile_T = 0;
+    /* Tiles read x in panels; laid out once here, every thread's columns share them. */
+    if (int_tiles && xq->tile_x && qk->tile_lanes && T >= qk->tile_min_t)
+        j.panels = (T + qk->tile_lanes - 2) / (qk->tile_lanes - 1);
     if (nth > 1 && T >= OP_CLAIM_MIN_T) {
         j.claim = 1;
-        seam_pool_queue_init(&j.rows, T, nth, 1);
-        seam_pool_queue_init(&j.q, W->rows, nth, 16);
+        seam_pool_queue_init(&j.rows, j.panels ? j.panels : T, nth, 1);
+        /* 48: whole column tiles (12 or 6 columns) in every claim */
+        seam_pool_queue_init(&j.q, W->rows, nth, j.panels ? 48 : 16);
     }
-    xq->K = W->cols;
     /* A few rows are quantised faster than the pool wakes up. */
     if (T < 8) qx_worker(&j, 0, 1);
     else seam_pool_run(pool, qx_worker, &j);
+    if (j.panels) xq->tile_T = T;
     seam_pool_run(pool, q_worker, &j);
 }
 

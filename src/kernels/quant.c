@@ -79,7 +79,7 @@ static void scalar_matmul_q4(const seam_qx *x, int T, const seam_qmat *W, const 
     }
 }
 
-const seam_qkernels seam_qkernels_scalar = {"scalar", scalar_quantize_x, scalar_matmul_q8, scalar_matmul_q4, 0, 0};
+const seam_qkernels seam_qkernels_scalar = {"scalar", scalar_quantize_x, scalar_matmul_q8, scalar_matmul_q4, 0, 0, 0, 0};
 
 void seam_qmat_matmul_f32(const float *x, int T, const seam_qmat *W, const float *bias, float *y, int n0, int n1) {
     int K = W->cols, N = W->rows, nb = K / SEAM_QBLOCK;
@@ -155,6 +155,43 @@ const seam_qkernels *seam_qkernels_best(void) {
 #else
     return &seam_qkernels_scalar;
 #endif
+}
+
+size_t seam_qx_tile_words(const seam_qkernels *qk, int T, int K) {
+    int L = qk->tile_lanes;
+    return L > 1 ? (size_t)((T + L - 2) / (L - 1)) * (size_t)L * (size_t)(K / 4) : 0;
+}
+
+size_t seam_qx_tile_floats(const seam_qkernels *qk, int T, int K) {
+    int L = qk->tile_lanes;
+    return L > 1 ? (size_t)((T + L - 2) / (L - 1)) * (size_t)L * (size_t)(K / SEAM_QBLOCK) : 0;
+}
+
+void seam_qx_tile_panel(const seam_qx *x, int lanes, int t0, int m, int b0, int cnb, uint32_t *xp, float *dp, float *sp) {
+    int K = x->K, nq = cnb * (SEAM_QBLOCK / 4), nb = K / SEAM_QBLOCK;
+    for (int l = 0; l < lanes; l++) {
+        const int8_t *row = l < m ? x->q + (size_t)(t0 + l) * K + (size_t)b0 * SEAM_QBLOCK : NULL;
+        const float *d = l < m ? x->d + (size_t)(t0 + l) * nb + b0 : NULL;
+        const float *s = l < m ? x->s + (size_t)(t0 + l) * nb + b0 : NULL;
+        for (int q = 0; q < nq; q++) {
+            uint32_t v = 0;
+            if (row) memcpy(&v, row + 4 * q, sizeof v);
+            xp[(size_t)q * lanes + l] = v ^ 0x80808080u;
+        }
+        for (int b = 0; b < cnb; b++) {
+            dp[b * lanes + l] = d ? d[b] : 0.0f;
+            if (sp) sp[b * lanes + l] = s ? s[b] : 0.0f;
+        }
+    }
+}
+
+void seam_qx_tile_pack(const seam_qkernels *qk, seam_qx *x, int T, int p0, int p1) {
+    int L = qk->tile_lanes, R = L - 1, K = x->K, nb = K / SEAM_QBLOCK;
+    for (int p = p0; p < p1; p++) {
+        int m = T - p * R < R ? T - p * R : R;
+        seam_qx_tile_panel(x, L, p * R, m, 0, nb, x->tile_x + (size_t)p * L * (K / 4), x->tile_d + (size_t)p * L * nb,
+                           x->tile_s + (size_t)p * L * nb);
+    }
 }
 
 void seam_qmat_pack_panel(const seam_qmat *W, int k0, int kc, int n, int nvalid, int nr, float *pack) {

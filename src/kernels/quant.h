@@ -25,6 +25,14 @@ typedef struct {
     float *d;  /* [T, K/32] block scales: x ≈ d * q */
     float *s;  /* [T, K/32] d * Σ q of the block (the q4 offset term) */
     int K;     /* row length of what is held now */
+    /* Optional (NULL where the owner has none): x again in the panels of a table's integer
+     * register tiles (seam_qx_tile_pack), built once per product so that the threads that
+     * split its columns share them; sized by seam_qx_tile_words / _floats, 64-byte aligned.
+     * tile_T: the rows
+     * they hold now (0: none; the tiles then lay out the rows they need per call). */
+    uint32_t *tile_x;
+    float *tile_d, *tile_s;
+    int tile_T;
 } seam_qx;
 
 typedef struct {
@@ -43,6 +51,9 @@ typedef struct {
      * tiles on prefill-sized T that beat the f32 tables' GEMM on dequantised W (matmul_qf),
      * so op_matmul_q keeps quantised products of every T here. */
     int tiles_max_k;
+    /* Where there are tiles: the lanes of their registers (each panel holds tile_lanes - 1
+     * rows), and the rows from which matmul_q8/q4 run them; 0 elsewhere. */
+    int tile_lanes, tile_min_t;
 } seam_qkernels;
 
 extern const seam_qkernels seam_qkernels_scalar;
@@ -72,6 +83,22 @@ const seam_qkernels *seam_qkernels_best(void);
 /* A table by name ("scalar", "avx2", "avxvnni", "avx512vnni", "neon", "neondot", "wasm"), or NULL when
  * unknown or not supported by this CPU. */
 const seam_qkernels *seam_qkernels_by_name(const char *name);
+
+/* Capacity of seam_qx.tile_x (words) and of tile_d and tile_s (floats each) for T rows of K
+ * with qk's tiles (0 where qk has none). */
+size_t seam_qx_tile_words(const seam_qkernels *qk, int T, int K);
+size_t seam_qx_tile_floats(const seam_qkernels *qk, int T, int K);
+
+/* Rows [t0, t0 + m) of x (m < lanes), blocks [b0, b0 + cnb), as tiles of `lanes` lanes read
+ * them: per group of 4 inputs, `lanes` lanes of 4 bytes (q + 128; 128, i.e. q = 0, in lanes
+ * m and up); the block scales (and, where sp is non-NULL, the q4 offset sums x->s) per block
+ * in as many lanes, 0 past m. */
+void seam_qx_tile_panel(const seam_qx *x, int lanes, int t0, int m, int b0, int cnb, uint32_t *xp, float *dp, float *sp);
+
+/* Panels [p0, p1) of x's T rows (all of K = x->K) into tile_x, tile_d and tile_s: panel p
+ * holds rows from p·(lanes - 1) at tile_x + p·(K/4)·lanes, tile_d + p·(K/32)·lanes, and
+ * tile_s likewise. The caller sets tile_T = T once all are written. */
+void seam_qx_tile_pack(const seam_qkernels *qk, seam_qx *x, int T, int p0, int p1);
 
 /* One panel of a quantised W[N, K] for the packed f32 GEMMs (gemm_x86.h, gemm_wasm.h),
  * dequantised: pack[k][j] = W[n + j][k0 + k] for j < nvalid, 0 for nvalid <= j < nr,

@@ -165,5 +165,5 @@ static void avx2_matmul_q4(const seam_qx *x, int T, const seam_qmat *W, const fl
 
 static void avx2_quantize_x(const float *x, int K, int8_t *q, float *d, float *s) { q_quantize_x_avx2(x, K, q, d, s); }
 
-const seam_qkernels seam_qkernels_avx2 = {"avx2", avx2_quantize_x, avx2_matmul_q8, avx2_matmul_q4, 0, 0};
+const seam_qkernels seam_qkernels_avx2 = {"avx2", avx2_quantize_x, avx2_matmul_q8, avx2_matmul_q4, 0, 0, 0, 0};
 #endif

@@ -330,5 +330,6 @@ static void vnni_matmul_q4(const seam_qx *x, int T, const seam_qmat *W, const fl
 
 static void vnni_quantize_x(const float *x, int K, int8_t *q, float *d, float *s) { q_quantize_x_avx2(x, K, q, d, s); }
 
-const seam_qkernels seam_qkernels_avx512vnni = {"avx512vnni", vnni_quantize_x, vnni_matmul_q8, vnni_matmul_q4, 0, INT_MAX};
+const seam_qkernels seam_qkernels_avx512vnni = {"avx512vnni", vnni_quantize_x, vnni_matmul_q8, vnni_matmul_q4, 0, INT_MAX,
+                                                QTL_LANES, VT_MIN_T};
 #endif

@@ -90,5 +90,5 @@ static void avxvnni_matmul_q4(const seam_qx *x, int T, const seam_qmat *W, const
 static void avxvnni_quantize_x(const float *x, int K, int8_t *q, float *d, float *s) { q_quantize_x_avx2(x, K, q, d, s); }
 
 const seam_qkernels seam_qkernels_avxvnni = {"avxvnni", avxvnni_quantize_x, avxvnni_matmul_q8, avxvnni_matmul_q4, 0,
-                                             INT_MAX};
+                                             INT_MAX, QTL_LANES, VY_MIN_T};
 #endif

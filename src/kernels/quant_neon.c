@@ -125,7 +125,7 @@ QAI float q4_min_term(const uint16_t *m, const float *s, int nb) {
     }
 
 DEFINE_KERNELS(neon, , dot32_mull)
-const seam_qkernels seam_qkernels_neon = {"neon", neon_quantize_x, neon_matmul_q8, neon_matmul_q4, 0, 0};
+const seam_qkernels seam_qkernels_neon = {"neon", neon_quantize_x, neon_matmul_q8, neon_matmul_q4, 0, 0, 0, 0};
 
 #if defined(SEAM_QUANT_NEONDOT)
 /* sdot needs ARMv8.2's dot product extension: these functions are compiled for it and only
@@ -135,6 +135,6 @@ DOTPROD_ATTR static inline int32x4_t dot32_sdot(int8x16_t w0, int8x16_t w1, int8
     return vdotq_s32(vdotq_s32(vdupq_n_s32(0), w0, x0), w1, x1);
 }
 DEFINE_KERNELS(neondot, DOTPROD_ATTR, dot32_sdot)
-const seam_qkernels seam_qkernels_neondot = {"neondot", neon_quantize_x, neondot_matmul_q8, neondot_matmul_q4, 0, 0};
+const seam_qkernels seam_qkernels_neondot = {"neondot", neon_quantize_x, neondot_matmul_q8, neondot_matmul_q4, 0, 0, 0, 0};
 #endif
 #endif

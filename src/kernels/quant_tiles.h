@@ -24,41 +24,32 @@
 
 #include <string.h>
 
-#include "kernels/quant_x86.h"
+#include "kernels/quant.h"
 
 #define QTL_PANEL_WORDS (QTL_MAX_NB * (SEAM_QBLOCK / 4) * QTL_LANES)
 
-/* Rows [t0, t0 + m) of x, blocks [b0, b0 + cnb), as the tiles read them: per group of 4
- * inputs, QTL_LANES lanes of 4 bytes (q + 128; 128, i.e. q = 0, in lanes m and up); the
- * block scales (and, where sp is non-NULL, the q4 offset sums x->s) per block in as many
- * lanes, 0 past m. */
-static void qtl_panel(const seam_qx *x, int t0, int m, int K, int b0, int cnb, uint32_t *xp, float *dp, float *sp) {
-    int nq = cnb * (SEAM_QBLOCK / 4), nb = K / SEAM_QBLOCK;
-    for (int l = 0; l < QTL_LANES; l++) {
-        const int8_t *row = l < m ? x->q + (size_t)(t0 + l) * K + (size_t)b0 * SEAM_QBLOCK : NULL;
-        const float *d = l < m ? x->d + (size_t)(t0 + l) * nb + b0 : NULL;
-        const float *s = l < m ? x->s + (size_t)(t0 + l) * nb + b0 : NULL;
-        for (int q = 0; q < nq; q++)
-            xp[(size_t)q * QTL_LANES + l] = row ? (uint32_t)q_load4(row + 4 * q) ^ 0x80808080u : 0x80808080u;
-        for (int b = 0; b < cnb; b++) {
-            dp[b * QTL_LANES + l] = d ? d[b] : 0.0f;
-            if (sp) sp[b * QTL_LANES + l] = s ? s[b] : 0.0f;
-        }
-    }
-}
+/* Panel space a row block may take when the panels are x's shared ones (x->tile_x): it is
+ * streamed once per column tile, so it should stay in L2. */
+#define QTL_SHARED_BYTES (256 * 1024)
 
-/* matmul_q8 / matmul_q4 (kernels/quant.h) on the tiles. Rows go in blocks of as many panels
- * as the panel space holds at this K, K in equal chunks of at most QTL_MAX_NB blocks (each
- * adding its sums to y), and each column tile's set-up (its scales, and for q4 its unpacked
- * columns and offsets) serves every panel of the row block. */
+/* matmul_q8 / matmul_q4 (kernels/quant.h) on the tiles. Rows go in blocks of panels, K in
+ * equal chunks of at most QTL_MAX_NB blocks (each adding its sums to y), and each column
+ * tile's set-up (its scales, and for q4 its unpacked columns and offsets) serves every panel
+ * of the row block. The panels are x's shared ones where it holds them for these T rows,
+ * else built here, as many per row block as the stack's panel space holds at this K. */
 static void qtl_matmul(const seam_qx *x, int T, const seam_qmat *W, const float *bias, float *y, int n0, int n1) {
     int K = W->cols, N = W->rows, nb = K / SEAM_QBLOCK, q4 = W->type == SEAM_QUANT_Q4;
     int chunks = (nb + QTL_MAX_NB - 1) / QTL_MAX_NB, cb = (nb + chunks - 1) / chunks; /* blocks per chunk */
-    int panels = QTL_MAX_NB / cb;
-    size_t pw = (size_t)cb * (SEAM_QBLOCK / 4) * QTL_LANES, pb = (size_t)cb * QTL_LANES; /* a panel's words, scales */
-    uint32_t xp[QTL_PANEL_WORDS] __attribute__((aligned(64)));
-    float dp[QTL_MAX_NB * QTL_LANES] __attribute__((aligned(64)));
-    float sp[QTL_MAX_NB * QTL_LANES] __attribute__((aligned(64)));
+    int shared = x->tile_x && x->tile_T == T;
+    size_t chunk_bytes = (size_t)cb * SEAM_QBLOCK * QTL_LANES;
+    int panels = shared ? (int)(QTL_SHARED_BYTES / chunk_bytes) : QTL_MAX_NB / cb;
+    if (panels < 1) panels = 1;
+    /* one panel's words and scales: here (a chunk's), or in x's panels (all of K) */
+    size_t pw = shared ? (size_t)nb * (SEAM_QBLOCK / 4) * QTL_LANES : (size_t)cb * (SEAM_QBLOCK / 4) * QTL_LANES;
+    size_t pb = shared ? (size_t)nb * QTL_LANES : (size_t)cb * QTL_LANES;
+    uint32_t xs[QTL_PANEL_WORDS] __attribute__((aligned(64)));
+    float ds[QTL_MAX_NB * QTL_LANES] __attribute__((aligned(64)));
+    float ss[QTL_MAX_NB * QTL_LANES] __attribute__((aligned(64)));
     float dw[QTL_NC][QTL_MAX_NB], mw[QTL_NC][QTL_MAX_NB];
     int8_t wu[QTL_NC][QTL_MAX_NB * SEAM_QBLOCK] __attribute__((aligned(64))); /* q4 columns, unpacked */
     float out[QTL_NC][QTL_LANES] __attribute__((aligned(64)));
@@ -67,10 +58,15 @@ static void qtl_matmul(const seam_qx *x, int T, const seam_qmat *W, const float 
         int np = (rows + QTL_ROWS - 1) / QTL_ROWS;
         for (int b0 = 0; b0 < nb; b0 += cb) {
             int cnb = nb - b0 < cb ? nb - b0 : cb;
-            for (int p = 0; p < np; p++) {
-                int m = rows - p * QTL_ROWS < QTL_ROWS ? rows - p * QTL_ROWS : QTL_ROWS;
-                qtl_panel(x, r0 + p * QTL_ROWS, m, K, b0, cnb, xp + p * pw, dp + p * pb, q4 ? sp + p * pb : NULL);
-            }
+            const uint32_t *xp = shared ? x->tile_x + (size_t)(r0 / QTL_ROWS) * pw + (size_t)b0 * (SEAM_QBLOCK / 4) * QTL_LANES : xs;
+            const float *dp = shared ? x->tile_d + (size_t)(r0 / QTL_ROWS) * pb + (size_t)b0 * QTL_LANES : ds;
+            const float *sp = shared ? x->tile_s + (size_t)(r0 / QTL_ROWS) * pb + (size_t)b0 * QTL_LANES : ss;
+            if (!shared)
+                for (int p = 0; p < np; p++) {
+                    int m = rows - p * QTL_ROWS < QTL_ROWS ? rows - p * QTL_ROWS : QTL_ROWS;
+                    seam_qx_tile_panel(x, QTL_LANES, r0 + p * QTL_ROWS, m, b0, cnb, xs + p * pw, ds + p * pb,
+                                       q4 ? ss + p * pb : NULL);
+                }
             for (int n = n0; n < n1; n += QTL_NC) {
                 int nc = n1 - n < QTL_NC ? n1 - n : QTL_NC;
                 const int8_t *w[QTL_NC];

@@ -422,5 +422,5 @@ static void wasm_matmul_q4(const seam_qx *x, int T, const seam_qmat *W, const fl
         wasm_matmul_q4_tiles(x, T, W, bias, y, n0, n1);
 }
 
-const seam_qkernels seam_qkernels_wasm = {"wasm", wasm_quantize_x, wasm_matmul_q8, wasm_matmul_q4, 1, 0};
+const seam_qkernels seam_qkernels_wasm = {"wasm", wasm_quantize_x, wasm_matmul_q8, wasm_matmul_q4, 1, 0, 0, 0};
 #endif

@@ -220,7 +220,8 @@ TEST(test_quant_kernels_match_scalar) {
                 float *x = malloc((size_t)Tmax * K * 4), *bias = malloc((size_t)N * 4);
                 for (int i = 0; i < Tmax * K; i++) x[i] = qgauss() * (i % 100 == 0 ? 5.0f : 1.0f);
                 for (int n = 0; n < N; n++) bias[n] = qrand();
-                seam_qx qx = {malloc((size_t)Tmax * K), malloc((size_t)Tmax * nb * 4), malloc((size_t)Tmax * nb * 4), K};
+                seam_qx qx = {.q = malloc((size_t)Tmax * K), .d = malloc((size_t)Tmax * nb * 4),
+                              .s = malloc((size_t)Tmax * nb * 4), .K = K};
                 for (int t = 0; t < Tmax; t++)
                     seam_qkernels_scalar.quantize_x(x + (size_t)t * K, K, qx.q + (size_t)t * K, qx.d + (size_t)t * nb,
                                                     qx.s + (size_t)t * nb);
@@ -312,6 +313,26 @@ TEST(test_quant_kernels_match_scalar) {
                                                "%.9g, not bit-identical to scalar %.9g", type, K, N, T, t, n, c, a);
                                 }
                             checked++;
+                            /* x laid out once for the tiles (as op_matmul_q does for its
+                             * threads): the same sums, bit for bit */
+                            if (q_simd[k]->tile_lanes && T >= q_simd[k]->tile_min_t) {
+                                seam_qx qt = qx;
+                                size_t tw = (seam_qx_tile_words(q_simd[k], T, K) * 4 + 63) / 64 * 64;
+                                size_t tf = (seam_qx_tile_floats(q_simd[k], T, K) * 4 + 63) / 64 * 64;
+                                qt.tile_x = aligned_alloc(64, tw);
+                                qt.tile_d = aligned_alloc(64, tf);
+                                qt.tile_s = aligned_alloc(64, tf);
+                                int np = (T + q_simd[k]->tile_lanes - 2) / (q_simd[k]->tile_lanes - 1);
+                                seam_qx_tile_pack(q_simd[k], &qt, T, 0, np / 2); /* in two parts, as threads do */
+                                seam_qx_tile_pack(q_simd[k], &qt, T, np / 2, np);
+                                qt.tile_T = T;
+                                float *y2 = malloc((size_t)T * N * 4);
+                                for (int i = 0; i < T * N; i++) y2[i] = -7.0f;
+                                fn(&qt, T, &Wk, b, y2, n0, n1);
+                                CHECKF(memcmp(y1, y2, (size_t)T * N * 4) == 0, "%s type %d K %d N %d T %d: shared panels "
+                                       "change the sums", q_simd[k]->name, type, K, N, T);
+                                free(y2); free(qt.tile_x); free(qt.tile_d); free(qt.tile_s);
+                            }
                         }
                     }
                 }
