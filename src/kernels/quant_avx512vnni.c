@@ -274,13 +274,10 @@ QAI void qtl_store(float (*out)[QTL_LANES], int m, int nc, const float *bias, in
 
 #include "kernels/quant_tiles.h"
 
-static void vnni_matmul_q8(const seam_qx *x, int T, const seam_qmat *W, const float *bias, float *y, int n0, int n1) {
+/* Per-row dot products (decode, and rows too few for a tile). */
+static void rows_q8(const seam_qx *x, int T, const seam_qmat *W, const float *bias, float *y, int n0, int n1) {
     int K = W->cols, N = W->rows, nb = K / SEAM_QBLOCK;
     const int8_t *wq = W->data;
-    if (T >= VT_MIN_T) {
-        qtl_matmul(x, T, W, bias, y, n0, n1);
-        return;
-    }
     for (int t0 = 0; t0 < T; t0 += QT_BLOCK) {
         int t1 = T - t0 < QT_BLOCK ? T : t0 + QT_BLOCK;
         int n = n0;
@@ -300,13 +297,9 @@ static void vnni_matmul_q8(const seam_qx *x, int T, const seam_qmat *W, const fl
     }
 }
 
-static void vnni_matmul_q4(const seam_qx *x, int T, const seam_qmat *W, const float *bias, float *y, int n0, int n1) {
+static void rows_q4(const seam_qx *x, int T, const seam_qmat *W, const float *bias, float *y, int n0, int n1) {
     int K = W->cols, N = W->rows, nb = K / SEAM_QBLOCK;
     const uint8_t *wq = W->data;
-    if (T >= VT_MIN_T) {
-        qtl_matmul(x, T, W, bias, y, n0, n1);
-        return;
-    }
     for (int t0 = 0; t0 < T; t0 += QT_BLOCK) {
         int t1 = T - t0 < QT_BLOCK ? T : t0 + QT_BLOCK;
         int n = n0;
@@ -326,6 +319,14 @@ static void vnni_matmul_q4(const seam_qx *x, int T, const seam_qmat *W, const fl
                 y[(size_t)t * N + n] = o[0] + (bias ? bias[n] : 0.0f);
             }
     }
+}
+
+static void vnni_matmul_q8(const seam_qx *x, int T, const seam_qmat *W, const float *bias, float *y, int n0, int n1) {
+    qtl_matmul_any(x, T, W, bias, y, n0, n1, VT_MIN_T, rows_q8);
+}
+
+static void vnni_matmul_q4(const seam_qx *x, int T, const seam_qmat *W, const float *bias, float *y, int n0, int n1) {
+    qtl_matmul_any(x, T, W, bias, y, n0, n1, VT_MIN_T, rows_q4);
 }
 
 static void vnni_quantize_x(const float *x, int K, int8_t *q, float *d, float *s) { q_quantize_x_avx2(x, K, q, d, s); }

@@ -78,13 +78,11 @@ QAI void qtl_store(float (*out)[QTL_LANES], int m, int nc, const float *bias, in
 #include "kernels/quant_tiles.h"
 
 static void avxvnni_matmul_q8(const seam_qx *x, int T, const seam_qmat *W, const float *bias, float *y, int n0, int n1) {
-    if (T >= VY_MIN_T) qtl_matmul(x, T, W, bias, y, n0, n1);
-    else seam_qkernels_avx2.matmul_q8(x, T, W, bias, y, n0, n1);
+    qtl_matmul_any(x, T, W, bias, y, n0, n1, VY_MIN_T, seam_qkernels_avx2.matmul_q8);
 }
 
 static void avxvnni_matmul_q4(const seam_qx *x, int T, const seam_qmat *W, const float *bias, float *y, int n0, int n1) {
-    if (T >= VY_MIN_T) qtl_matmul(x, T, W, bias, y, n0, n1);
-    else seam_qkernels_avx2.matmul_q4(x, T, W, bias, y, n0, n1);
+    qtl_matmul_any(x, T, W, bias, y, n0, n1, VY_MIN_T, seam_qkernels_avx2.matmul_q4);
 }
 
 static void avxvnni_quantize_x(const float *x, int K, int8_t *q, float *d, float *s) { q_quantize_x_avx2(x, K, q, d, s); }

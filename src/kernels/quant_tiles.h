@@ -40,7 +40,8 @@
 static void qtl_matmul(const seam_qx *x, int T, const seam_qmat *W, const float *bias, float *y, int n0, int n1) {
     int K = W->cols, N = W->rows, nb = K / SEAM_QBLOCK, q4 = W->type == SEAM_QUANT_Q4;
     int chunks = (nb + QTL_MAX_NB - 1) / QTL_MAX_NB, cb = (nb + chunks - 1) / chunks; /* blocks per chunk */
-    int shared = x->tile_x && x->tile_T == T;
+    /* x's panels hold its tile_T rows; the first T of them where T ends on a panel */
+    int shared = x->tile_x && (x->tile_T == T || (x->tile_T > T && T % QTL_ROWS == 0));
     size_t chunk_bytes = (size_t)cb * SEAM_QBLOCK * QTL_LANES;
     int panels = shared ? (int)(QTL_SHARED_BYTES / chunk_bytes) : QTL_MAX_NB / cb;
     if (panels < 1) panels = 1;
@@ -94,6 +95,29 @@ static void qtl_matmul(const seam_qx *x, int T, const seam_qmat *W, const float 
                 }
             }
         }
+    }
+}
+
+/* Rows past the last whole panel that go to the per-row dots instead: on the VM's AVX-512,
+ * 128 x 768 x 2304 q8 took 0.20 ms at 16 rows in two panels, 0.14 as one panel and a row of
+ * dots; 19 rows went 0.20 -> 0.24 that way (a panel after the first costs ~2.5 rows of dots:
+ * W's columns are in cache by then). */
+#define QTL_TAIL_ROWS 2
+
+/* matmul_q8 / matmul_q4 for any T: the tiles from min_t rows on, and `rows` (the table's
+ * per-row dot products) for fewer, and for a last panel of QTL_TAIL_ROWS rows or fewer. */
+static void qtl_matmul_any(const seam_qx *x, int T, const seam_qmat *W, const float *bias, float *y, int n0, int n1,
+                           int min_t, void (*rows)(const seam_qx *, int, const seam_qmat *, const float *, float *, int, int)) {
+    int tail = T % QTL_ROWS, tiled = T < min_t ? 0 : T > QTL_ROWS && tail <= QTL_TAIL_ROWS ? T - tail : T;
+    if (tiled) qtl_matmul(x, tiled, W, bias, y, n0, n1);
+    if (tiled < T) {
+        seam_qx v = *x;
+        size_t nb = (size_t)(x->K / SEAM_QBLOCK);
+        v.q += (size_t)tiled * (size_t)x->K;
+        v.d += (size_t)tiled * nb;
+        v.s += (size_t)tiled * nb;
+        v.tile_T = 0;
+        rows(&v, T - tiled, W, bias, y + (size_t)tiled * (size_t)W->rows, n0, n1);
     }
 }
 

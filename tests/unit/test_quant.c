@@ -204,8 +204,9 @@ static void free_qmat(seam_qmat *W) {
 
 TEST(test_quant_kernels_match_scalar) {
     int ns = q_nsimd();
-    /* 131: past the 128 activation rows a WebAssembly row block holds (on small matrices) */
-    const int Ts[] = {1, 2, 3, 5, 33, 37, 131};
+    /* 16: one panel of the AVX-512 and AVX-VNNI tiles and a row or two of per-row dots;
+     * 131: past the 128 activation rows a WebAssembly row block holds (on small matrices) */
+    const int Ts[] = {1, 2, 3, 5, 16, 33, 37, 131};
     /* 2080: past a 64-block chunk of scales; 4192: past the 4096 activations one decode pass
      * widens (WebAssembly), with a 3-block tail */
     const int Ks[] = {32, 64, 96, 160, 544, 800, 2080, 4192};
