@@ -313,8 +313,7 @@ void op_matmul_q(seam_pool *pool, const seam_kernels *k, const seam_qkernels *qk
     xq->K = W->cols;
     xq->tile_T = 0;
     /* Tiles read x in panels; laid out once here, every thread's columns share them. */
-    if (int_tiles && xq->tile_x && qk->tile_lanes && T >= qk->tile_min_t)
-        j.panels = (T + qk->tile_lanes - 2) / (qk->tile_lanes - 1);
+    if (int_tiles && xq->tile_x && qk->tile_lanes && T >= qk->tile_min_t) j.panels = seam_qx_tile_panels(qk, T);
     if (nth > 1 && T >= OP_CLAIM_MIN_T) {
         j.claim = 1;
         seam_pool_queue_init(&j.rows, j.panels ? j.panels : T, nth, 1);

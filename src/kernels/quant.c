@@ -157,14 +157,17 @@ const seam_qkernels *seam_qkernels_best(void) {
 #endif
 }
 
-size_t seam_qx_tile_words(const seam_qkernels *qk, int T, int K) {
+int seam_qx_tile_panels(const seam_qkernels *qk, int T) {
     int L = qk->tile_lanes;
-    return L > 1 ? (size_t)((T + L - 2) / (L - 1)) * (size_t)L * (size_t)(K / 4) : 0;
+    return L > 1 ? (T + L - 2) / (L - 1) : 0;
+}
+
+size_t seam_qx_tile_words(const seam_qkernels *qk, int T, int K) {
+    return (size_t)seam_qx_tile_panels(qk, T) * (size_t)qk->tile_lanes * (size_t)(K / 4);
 }
 
 size_t seam_qx_tile_floats(const seam_qkernels *qk, int T, int K) {
-    int L = qk->tile_lanes;
-    return L > 1 ? (size_t)((T + L - 2) / (L - 1)) * (size_t)L * (size_t)(K / SEAM_QBLOCK) : 0;
+    return (size_t)seam_qx_tile_panels(qk, T) * (size_t)qk->tile_lanes * (size_t)(K / SEAM_QBLOCK);
 }
 
 void seam_qx_tile_panel(const seam_qx *x, int lanes, int t0, int m, int b0, int cnb, uint32_t *xp, float *dp, float *sp) {

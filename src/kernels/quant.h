@@ -28,8 +28,8 @@ typedef struct {
     /* Optional (NULL where the owner has none): x again in the panels of a table's integer
      * register tiles (seam_qx_tile_pack), built once per product so that the threads that
      * split its columns share them; sized by seam_qx_tile_words / _floats, 64-byte aligned.
-     * tile_T: the rows
-     * they hold now (0: none; the tiles then lay out the rows they need per call). */
+     * tile_T: the rows they hold now (0: none; the tiles then lay out the rows they need per
+     * call). */
     uint32_t *tile_x;
     float *tile_d, *tile_s;
     int tile_T;
@@ -84,8 +84,9 @@ const seam_qkernels *seam_qkernels_best(void);
  * unknown or not supported by this CPU. */
 const seam_qkernels *seam_qkernels_by_name(const char *name);
 
-/* Capacity of seam_qx.tile_x (words) and of tile_d and tile_s (floats each) for T rows of K
- * with qk's tiles (0 where qk has none). */
+/* Panels of qk's tiles that T rows fill (0 where qk has none); the capacity of seam_qx.tile_x
+ * (words) and of tile_d and tile_s (floats each) for T rows of K. */
+int seam_qx_tile_panels(const seam_qkernels *qk, int T);
 size_t seam_qx_tile_words(const seam_qkernels *qk, int T, int K);
 size_t seam_qx_tile_floats(const seam_qkernels *qk, int T, int K);
 

@@ -323,7 +323,7 @@ TEST(test_quant_kernels_match_scalar) {
                                 qt.tile_x = aligned_alloc(64, tw);
                                 qt.tile_d = aligned_alloc(64, tf);
                                 qt.tile_s = aligned_alloc(64, tf);
-                                int np = (T + q_simd[k]->tile_lanes - 2) / (q_simd[k]->tile_lanes - 1);
+                                int np = seam_qx_tile_panels(q_simd[k], T);
                                 seam_qx_tile_pack(q_simd[k], &qt, T, 0, np / 2); /* in two parts, as threads do */
                                 seam_qx_tile_pack(q_simd[k], &qt, T, np / 2, np);
                                 qt.tile_T = T;
