@@ -73,6 +73,7 @@ build_obj() { # src -> object; the log is kept for the report
     *_avx2.c) extra=(-mavx2 -mfma -mf16c) ;;
     *_avx512.c) extra=(-mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma -mf16c) ;;
     *_avx512vnni.c) extra=(-mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma -mf16c -mavx512vnni) ;;
+    *_avxvnni.c) extra=(-mavx2 -mfma -mf16c -mavxvnni) ;;
   esac
   local o="$OBJ/${src//\//__}"
   "$CC" "${COMMON[@]}" "${LIB_SAN[@]}" "${extra[@]}" -c "$src" -o "${o%.c}.o" > "${o%.c}.log" 2>&1
