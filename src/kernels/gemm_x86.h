@@ -115,7 +115,7 @@ GAI void gemm_pack_nk(const void *W, seam_dtype dt, size_t K, int k0, int kc, in
                                  int first, const float *b, int ncols, const int stream) {                     \
         GV a0[RB], a1[RB];                                                                                     \
         int c0 = ncols < GW ? ncols : GW, c1 = ncols - GW;                                                     \
-        for (int r = 0; r < RB; r++) {                                                                         \
+        _Pragma("GCC unroll 16") for (int r = 0; r < RB; r++) {                                                \
             const float *src = first ? b : y + (size_t)r * ldy;                                                \
             if (first && !b) { a0[r] = gv_zero(); a1[r] = gv_zero(); }                                         \
             else if (ncols == GEMM_NR) { a0[r] = gv_load(src); a1[r] = gv_load(src + GW); }                    \
@@ -136,7 +136,7 @@ GAI void gemm_pack_nk(const void *W, seam_dtype dt, size_t K, int k0, int kc, in
                 a1[r] = gv_fma(xv, w1, a1[r]);                                                                 \
             }                                                                                                  \
         }                                                                                                      \
-        for (int r = 0; r < RB; r++) {                                                                         \
+        _Pragma("GCC unroll 16") for (int r = 0; r < RB; r++) {                                                \
             float *dst = y + (size_t)r * ldy;                                                                  \
             if (ncols == GEMM_NR) { gv_store(dst, a0[r]); gv_store(dst + GW, a1[r]); }                         \
             else {                                                                                             \
