@@ -228,6 +228,31 @@ static void cpu_model(char *out, size_t cap) {
     fclose(f);
 }
 
+/* The L3 this machine's CPU 0 sees, from sysfs (what lscpu shows), else glibc's figure:
+ * on AMD guests glibc reports the host's whole L3 (256 MiB on a Zen 3 VM whose guest sees
+ * 32 MiB), which made the report say the encoder's 42 MB of weights fit in cache. */
+static long l3_bytes(void) {
+    for (int i = 0; i < 8; i++) {
+        char path[96], buf[32];
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/level", i);
+        FILE *f = fopen(path, "r");
+        if (!f) break;
+        int level = fgets(buf, sizeof buf, f) ? atoi(buf) : 0;
+        fclose(f);
+        if (level != 3) continue;
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", i);
+        if (!(f = fopen(path, "r"))) break;
+        char *end = NULL;
+        long v = fgets(buf, sizeof buf, f) ? strtol(buf, &end, 10) : 0;
+        fclose(f);
+        if (v > 0 && end && (*end == 'K' || *end == 'M'))
+            return *end == 'K' ? v << 10 : v << 20;
+        break;
+    }
+    long v = sysconf(_SC_LEVEL3_CACHE_SIZE);
+    return v > 0 ? v : 32L << 20;
+}
+
 int main(int argc, char **argv) {
     int nth = (int)sysconf(_SC_NPROCESSORS_ONLN), quick = 0;
     for (int i = 1; i < argc; i++) {
@@ -242,11 +267,9 @@ int main(int argc, char **argv) {
     if (nth > 256) nth = 256;
 
     /* Each array at least 4x the last-level cache (and 256 MiB), so no pass is served from
-     * cache. Capped at 512 MiB: virtual machines often report the host's whole L3 (256 MiB
-     * here while the guest sees 32 MiB), and three 2 GiB arrays would take minutes to fault
-     * in; 3 x 512 MiB still dwarfs any single-socket L3 a guest can use. */
-    long llc = sysconf(_SC_LEVEL3_CACHE_SIZE);
-    if (llc <= 0) llc = 32L << 20;
+     * cache. Capped at 512 MiB: three 2 GiB arrays would take minutes to fault in, and
+     * 3 x 512 MiB still dwarfs any single-socket L3 a guest can use. */
+    long llc = l3_bytes();
     size_t bytes = (size_t)llc * 4;
     if (bytes < (256u << 20)) bytes = 256u << 20;
     if (bytes > (512u << 20)) bytes = 512u << 20;
