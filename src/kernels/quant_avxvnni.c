@@ -53,36 +53,15 @@ static void qtl_tile(const uint32_t *xp, const float *dp, const float *sp, int c
     VY_ALL(VY_OUT);
 }
 
-/* n f16 values → f32. */
-QAI void qtl_f16_row(const uint16_t *h, int n, float *f) {
-    int i = 0;
-    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(f + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(h + i))));
-    for (; i < n; i++) f[i] = seam_f16_to_f32(h[i]);
-}
-
-/* nb q4 blocks → 32 bytes per block in value order. */
-QAI void qtl_unpack_q4(const uint8_t *p, int nb, int8_t *out) {
-    for (int b = 0; b < nb; b++)
-        _mm256_storeu_si256((__m256i *)(out + b * SEAM_QBLOCK), q4_unpack32(p + b * (SEAM_QBLOCK / 2)));
-}
-
-/* The tile's sums plus bias (or, with add, plus what y holds) into rows [0, m) of y (row
- * stride N) at columns [0, nc), row by row. */
-QAI void qtl_store(float (*out)[QTL_LANES], int m, int nc, const float *bias, int add, float *y, size_t N) {
-    for (int l = 0; l < m; l++) {
-        float *yr = y + (size_t)l * N;
-        for (int c = 0; c < nc; c++) yr[c] = out[c][l] + (add ? yr[c] : bias ? bias[c] : 0.0f);
-    }
-}
-
+#include "kernels/quant_tiles_ymm.h"
 #include "kernels/quant_tiles.h"
 
 static void avxvnni_matmul_q8(const seam_qx *x, int T, const seam_qmat *W, const float *bias, float *y, int n0, int n1) {
-    qtl_matmul_any(x, T, W, bias, y, n0, n1, VY_MIN_T, seam_qkernels_avx2.matmul_q8);
+    qtl_matmul_any(x, T, W, bias, y, n0, n1, VY_MIN_T, seam_q8_rows_avx2);
 }
 
 static void avxvnni_matmul_q4(const seam_qx *x, int T, const seam_qmat *W, const float *bias, float *y, int n0, int n1) {
-    qtl_matmul_any(x, T, W, bias, y, n0, n1, VY_MIN_T, seam_qkernels_avx2.matmul_q4);
+    qtl_matmul_any(x, T, W, bias, y, n0, n1, VY_MIN_T, seam_q4_rows_avx2);
 }
 
 static void avxvnni_quantize_x(const float *x, int K, int8_t *q, float *d, float *s) { q_quantize_x_avx2(x, K, q, d, s); }

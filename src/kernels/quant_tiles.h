@@ -1,5 +1,6 @@
 /* The driver of the integer register tiles for prefill-sized quantised products, shared by
- * quant_avx512vnni.c (zmm) and quant_avxvnni.c (ymm). Each includes it once, after defining
+ * quant_avx512vnni.c (zmm), quant_avxvnni.c and quant_avx2.c (ymm; AVX2 without VNNI does
+ * the products with vpmaddubsw + vpmaddwd, see there). Each includes it once, after defining
  *
  *   QTL_LANES, QTL_ROWS    lanes per register, rows per tile (QTL_LANES - 1: the last lane
  *                          is the correction)

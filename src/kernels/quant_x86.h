@@ -93,4 +93,9 @@ QAI __m256i q4_unpack32(const uint8_t *p) {
     return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(v, 4), mask), _mm_and_si128(v, mask));
 }
 
+/* The AVX2 table's per-row dot products (quant_avx2.c), which the tiled tables run for
+ * products of too few rows for a tile. */
+void seam_q8_rows_avx2(const seam_qx *x, int T, const seam_qmat *W, const float *bias, float *y, int n0, int n1);
+void seam_q4_rows_avx2(const seam_qx *x, int T, const seam_qmat *W, const float *bias, float *y, int n0, int n1);
+
 #endif
