@@ -36,36 +36,18 @@ static int row_groups(int T, int N, int nth) {
     return best;
 }
 
-/* Row groups for a packed GEMM of tile products (k->packed_mr rows x pack_nr columns, 4
- * column tiles per pass: kernels/gemm_amx.h). Per 32 inputs a thread pays ~4 units per
- * (row tile, column tile) (three products and two W tile loads), 1 per (row tile, group
- * of 4 column tiles) (x's tile loads) and a quarter per row for splitting x, which every
- * column group repeats: GPT-2-sized grids of the f32 GEMM would leave partial groups and
- * split every row 4 times. */
-static int tile_row_groups(int T, int N, int mr, int nr, int nth) {
-    int best = 1;
-    double best_cost = 0;
-    for (int rg = 1; rg <= nth; rg++) {
-        if (nth % rg || rg > T) continue;
-        int cg = nth / rg, rows = (T + rg - 1) / rg, rt = (rows + mr - 1) / mr;
-        int ct = ((N + cg - 1) / cg + nr - 1) / nr, groups = (ct + 3) / 4;
-        double cost = (double)rt * (4.0 * ct + groups) + 0.25 * rows;
-        if (rg == 1 || cost < best_cost) { best = rg; best_cost = cost; }
-    }
-    return best;
-}
-
 /* Thread ith's rows [t0, t1) and columns [lo, hi) of a grid of rg row groups, columns in
  * multiples of align; an empty share has lo == hi. */
-static void grid_range(int T, int N, int rg, int align, int ith, int nth, int *t0, int *t1, int *lo, int *hi) {
+static void grid_range(int T, int N, int rg, int row_align, int align, int ith, int nth, int *t0, int *t1, int *lo,
+                       int *hi) {
     int cg = nth / rg;
-    seam_pool_chunk(T, 1, ith / cg, rg, t0, t1);
+    seam_pool_chunk(T, row_align, ith / cg, rg, t0, t1);
     seam_pool_chunk(N, align, ith % cg, cg, lo, hi);
     if (*t0 >= *t1) *hi = *lo;
 }
 
 static void worker_range_aligned(int T, int N, int align, int ith, int nth, int *t0, int *t1, int *lo, int *hi) {
-    grid_range(T, N, row_groups(T, N, nth), align, ith, nth, t0, t1, lo, hi);
+    grid_range(T, N, row_groups(T, N, nth), 1, align, ith, nth, t0, t1, lo, hi);
 }
 
 static void worker_range(int T, int N, int ith, int nth, int *t0, int *t1, int *lo, int *hi) {
@@ -177,8 +159,47 @@ typedef struct {
     float *y;
     int claim; /* nonzero: threads claim whole groups of panels from cols */
     int act;   /* applied to y after the product, or OP_NO_ACTIVATION */
+    int rg;    /* row groups of the grid, where there are no claims */
+    void *xs;  /* x split once for all threads (k->split_x), or NULL */
     seam_pool_queue cols;
 } packed_job;
+
+/* Units of tile work (see tile_row_groups) that reading one column tile's W for one step (2
+ * KiB: 32 inputs of 16 columns, hi and lo) from L3 takes: at ~16 bytes a cycle against ~12
+ * cycles a unit. An estimate: the device's 16-thread batch of 1 x 128 is where it decides. */
+#ifndef OP_TILE_W_COST
+#define OP_TILE_W_COST 10.0
+#endif
+
+/* Row groups for a packed GEMM of tile products (k->packed_mr rows x pack_nr columns, 4
+ * column tiles per pass: kernels/gemm_amx.h), rows in whole tiles. Per 32 inputs a thread
+ * pays ~4 units per (row tile, column tile) (three products and two W tile loads) and 1 per
+ * (row tile, group of 4 column tiles) (x's tile loads), and it reads W's tiles of its
+ * columns once per block of 8 row tiles, which it waits for where that takes longer
+ * (OP_TILE_W_COST): 16 threads that each took 16 of 128 rows and half of the columns read
+ * 8 times the weights between them, for one row tile of work each. Splitting x costs a
+ * quarter unit a row, which every column group repeats unless the threads split it once
+ * between them (shared_split): then each splits T / nth rows, a little dearer than as many
+ * of its own in place (a pass of the pool more, and x's split written out and read back),
+ * so that of two grids alike the one of whole rows wins. With one row group and at least
+ * OP_PACKED_CLAIM_MIN_T rows, columns go by claims (op_matmul_packed). */
+static int tile_row_groups(int T, int N, int mr, int nr, int nth, int shared_split) {
+    int best = 1, tiles = (T + mr - 1) / mr, col_tiles = (N + nr - 1) / nr;
+    double best_cost = 0;
+    for (int rg = 1; rg <= nth; rg++) {
+        if (nth % rg || rg > tiles) continue;
+        int cg = nth / rg, rt = (tiles + rg - 1) / rg, ct = (col_tiles + cg - 1) / cg;
+        if (rg == 1 && nth > 1 && T >= OP_PACKED_CLAIM_MIN_T) {
+            int step = seam_pool_queue_step(N, nth, 4 * nr), claims = (N + step - 1) / step;
+            ct = (claims + nth - 1) / nth * (step / nr);
+        }
+        double work = (double)rt * (4.0 * ct + (ct + 3) / 4), wait = OP_TILE_W_COST * ct * ((rt + 7) / 8);
+        double split = shared_split && cg > 1 ? 0.35 * T / nth : 0.25 * rt * mr;
+        double cost = (work > wait ? work : wait) + split;
+        if (rg == 1 || cost < best_cost) { best = rg; best_cost = cost; }
+    }
+    return best;
+}
 
 /* A block with an activation to follow is cut into calls of about OP_ACT_ROWS rows (a
  * multiple of the table's register tile) when its outputs pass OP_ACT_WHOLE_BYTES, so that
@@ -202,14 +223,14 @@ static void packed_block(const packed_job *j, int t0, int t1, int lo, int hi) {
         step = (OP_ACT_ROWS / mr > 0 ? OP_ACT_ROWS / mr : 1) * mr;
     for (int a = t0; a < t1; a += step) {
         int e = t1 - a < step ? t1 : a + step;
-        j->k->matmul_packed(j->x + (size_t)a * j->K, e - a, j->packed, j->K, j->N, j->b, j->y + (size_t)a * j->N, lo, hi);
+        float *y = j->y + (size_t)a * j->N;
+        if (j->xs)
+            j->k->matmul_split((const char *)j->xs + seam_split_x_offset(j->k, j->K, a), e - a, j->packed, j->K, j->N, j->b,
+                               y, lo, hi);
+        else j->k->matmul_packed(j->x + (size_t)a * j->K, e - a, j->packed, j->K, j->N, j->b, y, lo, hi);
         if (j->act != OP_NO_ACTIVATION)
             for (int t = a; t < e; t++) j->k->activation(j->act, j->y + (size_t)t * j->N + lo, hi - lo);
     }
-}
-
-static int packed_row_groups(const packed_job *j, int nth) {
-    return j->k->packed_mr ? tile_row_groups(j->T, j->N, j->k->packed_mr, j->k->pack_nr, nth) : row_groups(j->T, j->N, nth);
 }
 
 static void packed_worker(void *arg, int ith, int nth) {
@@ -219,21 +240,33 @@ static void packed_worker(void *arg, int ith, int nth) {
         while (seam_pool_claim(&j->cols, &lo, &hi)) packed_block(j, 0, j->T, lo, hi);
         return;
     }
-    if (j->k->packed_mr)
-        grid_range(j->T, j->N, tile_row_groups(j->T, j->N, j->k->packed_mr, j->k->pack_nr, nth), j->k->pack_nr, ith, nth, &t0,
-                   &t1, &lo, &hi);
-    else worker_range_aligned(j->T, j->N, j->k->pack_nr, ith, nth, &t0, &t1, &lo, &hi);
+    /* tile tables: row groups of whole tiles, which a split x's offsets need */
+    grid_range(j->T, j->N, j->rg, j->k->packed_mr ? j->k->packed_mr : 1, j->k->pack_nr, ith, nth, &t0, &t1, &lo, &hi);
     if (lo < hi) packed_block(j, t0, t1, lo, hi);
 }
 
+static void split_worker(void *arg, int ith, int nth) {
+    const packed_job *j = arg;
+    int t0, t1;
+    seam_pool_chunk(j->T, 1, ith, nth, &t0, &t1);
+    if (t0 < t1) j->k->split_x(j->x, j->K, t0, t1, j->xs);
+}
+
 void op_matmul_packed(seam_pool *pool, const seam_kernels *k, const float *x, int T, const float *packed, int K, int N,
-                      const float *b, float *y, int activation) {
-    packed_job j = {k, x, T, packed, K, N, b, y, 0, activation, {0}};
-    int nth = seam_pool_size(pool);
-    if (nth > 1 && T >= OP_PACKED_CLAIM_MIN_T && packed_row_groups(&j, nth) == 1) {
+                      const float *b, float *y, int activation, void *xs) {
+    packed_job j = {k, x, T, packed, K, N, b, y, 0, activation, 1, NULL, {0}};
+    int nth = seam_pool_size(pool), split = nth > 1 && xs && k->split_x && k->matmul_split;
+    j.rg = k->packed_mr ? tile_row_groups(T, N, k->packed_mr, k->pack_nr, nth, split) : row_groups(T, N, nth);
+    if (nth > 1 && T >= OP_PACKED_CLAIM_MIN_T && j.rg == 1) {
         /* claims of whole panels (of 4 column tiles where the GEMM works in those) */
         j.claim = 1;
         seam_pool_queue_init(&j.cols, N, nth, k->pack_nr * (k->packed_mr ? 4 : 1));
+    }
+    /* With every thread on all of its rows (one column group), each splits its own rows as
+     * it goes, from L2; otherwise x is split once, a share of rows per thread. */
+    if (split && (j.claim || nth / j.rg > 1)) {
+        j.xs = xs;
+        seam_pool_run(pool, split_worker, &j);
     }
     seam_pool_run(pool, packed_worker, &j);
 }

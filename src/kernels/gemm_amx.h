@@ -172,33 +172,116 @@ static inline void amx_config_rows(amx_cfg *cfg, int m) {
         AMX_EDGE_OUT(i, yp_, (size_t)N, m, nv_, edge);                                                     \
     }
 
+/* Bytes of x [T, K] split into tiles (amx_split_rows): T rounded up to row tiles, K to
+ * steps, two bf16 parts a value. Rows t0 .. of a split whose t0 is a multiple of AMX_MR
+ * start t0 * amx_split_stride(K) bytes in. */
+static inline size_t amx_split_stride(int K) { return (size_t)((K + AMX_KR - 1) / AMX_KR) * AMX_KR * 4; }
+static inline size_t amx_split_bytes(int T, int K) {
+    return (size_t)((T + AMX_MR - 1) / AMX_MR) * AMX_MR * amx_split_stride(K);
+}
+
+/* Rows [t0, t1) of x [., K] split into hi/lo tiles at xs: for row tile rt and step s (32
+ * inputs), x_hi's tile at ((rt * S + s) * 2) * AMX_TILE and x_lo's right after it, row r of
+ * a tile at r * AMX_KR. Each row fills its own 64-byte lines, so threads may split any rows
+ * of the same x side by side. */
+static inline void amx_split_rows(const float *x, int K, int t0, int t1, uint16_t *xs) {
+    int S = (K + AMX_KR - 1) / AMX_KR;
+    for (int t = t0; t < t1; t++) {
+        uint16_t *row = xs + (size_t)(t / AMX_MR) * (size_t)S * 2 * AMX_TILE + (size_t)(t % AMX_MR) * AMX_KR;
+        for (int s = 0; s < S; s++) {
+            int k0 = s * AMX_KR, kn = K - k0 < AMX_KR ? K - k0 : AMX_KR;
+            amx_split(x + (size_t)t * K + (size_t)k0, kn, row + (size_t)s * 2 * AMX_TILE, row + (size_t)s * 2 * AMX_TILE + AMX_TILE);
+        }
+    }
+}
+
+/* What one call keeps across its blocks: the tile configuration loaded (for cfg_rows rows)
+ * and scratch for the bias and the edge tiles. */
+typedef struct {
+    amx_cfg cfg;
+    int cfg_rows;
+    float edge[AMX_MR * AMX_NR] __attribute__((aligned(64)));
+    float bt[AMX_GROUP * AMX_MR * AMX_NR] __attribute__((aligned(64)));
+} amx_state;
+
+static inline void amx_begin(amx_state *st, int T) {
+    st->cfg_rows = T < AMX_MR ? T : AMX_MR;
+    amx_config_rows(&st->cfg, st->cfg_rows);
+    AMX_CONFIG(&st->cfg);
+}
+
+/* y[m0 .. m0 + mb, n0:n1] over steps s0 .. s0 + sc of K: the block's x tiles for row tile
+ * rt at xt0 + rt * rt_stride (step s0 first, the next steps after it), W's from wp (S steps
+ * a column tile). Every group of 4 column tiles runs over the block's row tiles, so a
+ * group's W chunk is read from memory once per block and from L2 after that. */
+static inline void amx_block(amx_state *st, const uint16_t *xt0, size_t rt_stride, int m0, int mb, int s0, int sc,
+                             const uint16_t *wp, int S, int N, const float *b, float *y, int n0, int n1) {
+    float *edge = st->edge, *bt = st->bt;
+    int tiles = (mb + AMX_MR - 1) / AMX_MR;
+    for (int ng = n0; ng < n1; ng += AMX_GROUP * AMX_NR) {
+        int nt = (n1 - ng + AMX_NR - 1) / AMX_NR;
+        if (nt > AMX_GROUP) nt = AMX_GROUP;
+        const uint16_t *wg[AMX_GROUP];
+        for (int i = 0; i < nt; i++) wg[i] = wp + ((size_t)(ng / AMX_NR + i) * S + (size_t)s0) * 2 * AMX_TILE;
+        /* The next group's W chunk: ntn runs of sc steps, S steps apart. */
+        int ngn = ng + AMX_GROUP * AMX_NR, ntn = ngn < n1 ? (n1 - ngn + AMX_NR - 1) / AMX_NR : 0;
+        if (ntn > AMX_GROUP) ntn = AMX_GROUP;
+        const uint16_t *next_w = ntn ? wp + ((size_t)(ngn / AMX_NR) * S + (size_t)s0) * 2 * AMX_TILE : NULL;
+        if (s0 == 0 && b)
+            for (int i = 0; i < nt; i++)
+                for (int c = 0; c < AMX_NR; c++) {
+                    int n = ng + i * AMX_NR + c;
+                    for (int r = 0; r < AMX_MR; r++) bt[(i * AMX_MR + r) * AMX_NR + c] = n < n1 ? b[n] : 0.0f;
+                }
+        for (int rt = 0; rt < tiles; rt++) {
+            int m = mb - rt * AMX_MR < AMX_MR ? mb - rt * AMX_MR : AMX_MR;
+            if (m != st->cfg_rows) {
+                st->cfg_rows = m;
+                amx_config_rows(&st->cfg, m);
+                AMX_CONFIG(&st->cfg);
+            }
+            AMX_INIT(0) AMX_INIT(1) AMX_INIT(2) AMX_INIT(3)
+            const uint16_t *xt = xt0 + (size_t)rt * rt_stride;
+            for (int s = 0; s < sc; s++) {
+                /* x's next tiles (the next row tile's first ones after the last step) into
+                 * L1, and a slice of the next group's W chunk into L2, spread over the
+                 * block so it streams while this group computes. */
+                if (s + 1 < sc) amx_prefetch_l1(xt + (size_t)(s + 1) * 2 * AMX_TILE, 2 * AMX_TILE);
+                else if (rt + 1 < tiles) amx_prefetch_l1(xt + rt_stride, 2 * AMX_TILE);
+                if (next_w)
+                    amx_prefetch_l2_part(next_w, ntn, (size_t)sc * 2 * AMX_TILE, (size_t)S * 2 * AMX_TILE, rt * sc + s,
+                                         tiles * sc);
+                AMX_LOAD(4, xt + (size_t)s * 2 * AMX_TILE, 64);
+                AMX_LOAD(5, xt + (size_t)s * 2 * AMX_TILE + AMX_TILE, 64);
+                AMX_COLUMN(0) AMX_COLUMN(1) AMX_COLUMN(2) AMX_COLUMN(3)
+            }
+            AMX_FINISH(0) AMX_FINISH(1) AMX_FINISH(2) AMX_FINISH(3)
+        }
+    }
+}
+
+/* Steps per k-chunk for a block of `tiles` row tiles. One row tile (a short batch: W is read
+ * from memory once for little work) takes the x buffer's room for all 8 in steps, so a
+ * chunk is up to 64 steps; for K <= 2048 that is all of K, and a group's W chunk, its 4
+ * column tiles' steps being adjacent, is one sequential run that ends where the next
+ * group's starts. */
+static inline int amx_chunk_steps(int tiles) { return tiles == 1 ? AMX_BLOCK_TILES * AMX_KC_STEPS : AMX_KC_STEPS; }
+
 /* y[T, n0:n1] (row stride N) from x[T, K] and amx_pack_nk's tiles; n0 a multiple of 16.
  *
  * Rows go in blocks of up to 8 row tiles and inputs in chunks of 8 tile products (64 for a
  * block of one row tile): each block's x is split into hi/lo tiles once per chunk (128 KiB,
- * on the stack as in gemm_run), then every group of 4 column tiles runs over the block's
- * row tiles, so a group's W chunk (64 KiB; up to 512 KiB for one row tile) is read from
- * memory once per block and from L2 after that. */
+ * on the stack as in gemm_run), then amx_block runs the chunk. */
 static inline void amx_gemm(const float *x, int T, const float *packed, int K, int N, const float *b, float *y, int n0,
                             int n1) {
     if (T <= 0 || n0 >= n1) return;
     uint16_t xs[AMX_BLOCK_TILES * AMX_KC_STEPS * 2 * AMX_TILE] __attribute__((aligned(64)));
-    float edge[AMX_MR * AMX_NR] __attribute__((aligned(64)));
-    float bt[AMX_GROUP * AMX_MR * AMX_NR] __attribute__((aligned(64)));
-    const uint16_t *wp = (const uint16_t *)packed;
+    amx_state st;
     int S = (K + AMX_KR - 1) / AMX_KR;
-    amx_cfg cfg;
-    int cfg_rows = T < AMX_MR ? T : AMX_MR;
-    amx_config_rows(&cfg, cfg_rows);
-    AMX_CONFIG(&cfg);
+    amx_begin(&st, T);
     for (int m0 = 0; m0 < T; m0 += AMX_BLOCK_TILES * AMX_MR) {
         int mb = T - m0 < AMX_BLOCK_TILES * AMX_MR ? T - m0 : AMX_BLOCK_TILES * AMX_MR;
-        int tiles = (mb + AMX_MR - 1) / AMX_MR;
-        /* One row tile (a short batch: W is read from memory once for little work) takes
-         * the x buffer's room for all 8 in steps, so a chunk is up to 64 steps; for K <= 2048
-         * that is all of K, and a group's W chunk, its 4 column tiles' steps being adjacent,
-         * is one sequential run that ends where the next group's starts. */
-        int kcs = tiles == 1 ? AMX_BLOCK_TILES * AMX_KC_STEPS : AMX_KC_STEPS;
+        int tiles = (mb + AMX_MR - 1) / AMX_MR, kcs = amx_chunk_steps(tiles);
         for (int s0 = 0; s0 < S; s0 += kcs) {
             int sc = S - s0 < kcs ? S - s0 : kcs;
             /* x's hi/lo tiles of the block: tile (rt, s) at ((rt * kcs + s) * 2) * AMX_TILE */
@@ -212,48 +295,27 @@ static inline void amx_gemm(const float *x, int T, const float *packed, int K, i
                                   th + AMX_TILE + r * AMX_KR);
                 }
             }
-            for (int ng = n0; ng < n1; ng += AMX_GROUP * AMX_NR) {
-                int nt = (n1 - ng + AMX_NR - 1) / AMX_NR;
-                if (nt > AMX_GROUP) nt = AMX_GROUP;
-                const uint16_t *wg[AMX_GROUP];
-                for (int i = 0; i < nt; i++)
-                    wg[i] = wp + ((size_t)(ng / AMX_NR + i) * S + (size_t)s0) * 2 * AMX_TILE;
-                /* The next group's W chunk: ntn runs of sc steps, S steps apart. */
-                int ngn = ng + AMX_GROUP * AMX_NR, ntn = ngn < n1 ? (n1 - ngn + AMX_NR - 1) / AMX_NR : 0;
-                if (ntn > AMX_GROUP) ntn = AMX_GROUP;
-                const uint16_t *next_w = ntn ? wp + ((size_t)(ngn / AMX_NR) * S + (size_t)s0) * 2 * AMX_TILE : NULL;
-                if (s0 == 0 && b)
-                    for (int i = 0; i < nt; i++)
-                        for (int c = 0; c < AMX_NR; c++) {
-                            int n = ng + i * AMX_NR + c;
-                            for (int r = 0; r < AMX_MR; r++) bt[(i * AMX_MR + r) * AMX_NR + c] = n < n1 ? b[n] : 0.0f;
-                        }
-                for (int rt = 0; rt < tiles; rt++) {
-                    int m = mb - rt * AMX_MR < AMX_MR ? mb - rt * AMX_MR : AMX_MR;
-                    if (m != cfg_rows) {
-                        cfg_rows = m;
-                        amx_config_rows(&cfg, m);
-                        AMX_CONFIG(&cfg);
-                    }
-                    AMX_INIT(0) AMX_INIT(1) AMX_INIT(2) AMX_INIT(3)
-                    const uint16_t *xt = xs + (size_t)rt * (size_t)kcs * 2 * AMX_TILE;
-                    for (int s = 0; s < sc; s++) {
-                        /* x's next tiles (the next row tile's first ones after the last
-                         * step) into L1, and a slice of the next group's W chunk into L2,
-                         * spread over the block so it streams while this group computes. */
-                        if (s + 1 < sc) amx_prefetch_l1(xt + (size_t)(s + 1) * 2 * AMX_TILE, 2 * AMX_TILE);
-                        else if (rt + 1 < tiles) amx_prefetch_l1(xt + (size_t)kcs * 2 * AMX_TILE, 2 * AMX_TILE);
-                        if (next_w)
-                            amx_prefetch_l2_part(next_w, ntn, (size_t)sc * 2 * AMX_TILE, (size_t)S * 2 * AMX_TILE, rt * sc + s,
-                                                 tiles * sc);
-                        AMX_LOAD(4, xt + (size_t)s * 2 * AMX_TILE, 64);
-                        AMX_LOAD(5, xt + (size_t)s * 2 * AMX_TILE + AMX_TILE, 64);
-                        AMX_COLUMN(0) AMX_COLUMN(1) AMX_COLUMN(2) AMX_COLUMN(3)
-                    }
-                    AMX_FINISH(0) AMX_FINISH(1) AMX_FINISH(2) AMX_FINISH(3)
-                }
-            }
+            amx_block(&st, xs, (size_t)kcs * 2 * AMX_TILE, m0, mb, s0, sc, (const uint16_t *)packed, S, N, b, y, n0, n1);
         }
+    }
+    AMX_RELEASE();
+}
+
+/* amx_gemm from x already split (amx_split_rows of rows 0 .. T - 1 at xs): when threads
+ * share a product's columns, each split the whole x again otherwise, which at 128 rows of
+ * MiniLM and 16 threads cost about what their share of the products did. */
+static inline void amx_gemm_split(const uint16_t *xs, int T, const float *packed, int K, int N, const float *b, float *y,
+                                  int n0, int n1) {
+    if (T <= 0 || n0 >= n1) return;
+    amx_state st;
+    int S = (K + AMX_KR - 1) / AMX_KR;
+    amx_begin(&st, T);
+    for (int m0 = 0; m0 < T; m0 += AMX_BLOCK_TILES * AMX_MR) {
+        int mb = T - m0 < AMX_BLOCK_TILES * AMX_MR ? T - m0 : AMX_BLOCK_TILES * AMX_MR;
+        int kcs = amx_chunk_steps((mb + AMX_MR - 1) / AMX_MR);
+        for (int s0 = 0; s0 < S; s0 += kcs)
+            amx_block(&st, xs + ((size_t)(m0 / AMX_MR) * S + (size_t)s0) * 2 * AMX_TILE, (size_t)S * 2 * AMX_TILE, m0, mb, s0,
+                      S - s0 < kcs ? S - s0 : kcs, (const uint16_t *)packed, S, N, b, y, n0, n1);
     }
     AMX_RELEASE();
 }

@@ -138,11 +138,15 @@ void seam_pool_chunk(int n, int align, int ith, int nth, int *lo, int *hi) {
     *hi = b1 * align < n ? b1 * align : n;
 }
 
-void seam_pool_queue_init(seam_pool_queue *q, int n, int nth, int align) {
+int seam_pool_queue_step(int n, int nth, int align) {
     int parts = 4 * (nth > 1 ? nth : 1), a = align > 1 ? align : 1, step = (n + parts - 1) / parts;
+    return step < a ? a : (step + a - 1) / a * a;
+}
+
+void seam_pool_queue_init(seam_pool_queue *q, int n, int nth, int align) {
     atomic_init(&q->next, 0);
     q->n = n;
-    q->step = step < a ? a : (step + a - 1) / a * a;
+    q->step = seam_pool_queue_step(n, nth, align);
 }
 
 int seam_pool_claim(seam_pool_queue *q, int *lo, int *hi) {

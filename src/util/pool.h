@@ -36,6 +36,8 @@ typedef struct {
  * out a slow core, few enough that per-claim setup stays small), each a multiple of align
  * items (the last one shorter). */
 void seam_pool_queue_init(seam_pool_queue *q, int n, int nth, int align);
+/* The items per claim that seam_pool_queue_init picks for n, nth and align. */
+int seam_pool_queue_step(int n, int nth, int align);
 int seam_pool_claim(seam_pool_queue *q, int *lo, int *hi);
 /* Thread ith's part of [0, n) through fn(arg, lo, hi): every claim from q, or where q is
  * NULL the fixed share seam_pool_chunk gives (aligned to align; skipped when empty). */

@@ -83,9 +83,16 @@ static void emu_matmul_packed(const float *x, int T, const float *packed, int K,
     amx_gemm(x, T, packed, K, N, b, y, n0, n1);
 }
 
+static void emu_split_x(const float *x, int K, int t0, int t1, void *xs) { amx_split_rows(x, K, t0, t1, xs); }
+
+static void emu_matmul_split(const void *xs, int T, const float *packed, int K, int N, const float *b, float *y, int n0,
+                             int n1) {
+    amx_gemm_split(xs, T, packed, K, N, b, y, n0, n1);
+}
+
 static const seam_kernels emu_table = {
     .name = "amx-emulated", .pack_nr = AMX_NR, .pack_kr = AMX_KR, .packed_mr = AMX_MR, .pack_mr = AMX_MR,
-    .pack_nk = amx_pack_nk, .matmul_packed = emu_matmul_packed,
+    .pack_nk = amx_pack_nk, .matmul_packed = emu_matmul_packed, .split_x = emu_split_x, .matmul_split = emu_matmul_split,
 };
 
 /* ---------------------------------------------------------------- checks */
@@ -156,6 +163,20 @@ static int check_amx(const seam_kernels *k, int T, int K, int N, seam_dtype dt, 
     if (!bad && r2 > 0 && sqrt(e2 / r2) > 3e-5)
         bad = test_fail(__FILE__, __LINE__, "%s dtype %d T%d K%d N%d: relative L2 error %.3g", k->name, dt, T, K, N,
                         sqrt(e2 / r2)) + 1;
+    /* From x split beforehand, in two uneven parts (as threads do): the same bits. */
+    if (!bad && k->split_x) {
+        void *xs = aligned_alloc(64, (seam_split_x_bytes(k, T, K) + 63) / 64 * 64);
+        float *y2 = malloc((size_t)T * N * 4);
+        for (int i = 0; i < T * N; i++) y2[i] = 12345.0f;
+        k->split_x(x, K, 0, T / 3, xs);
+        k->split_x(x, K, T / 3, T, xs);
+        k->matmul_split(xs, T, P, K, N, bias ? b : NULL, y2, n0, n1);
+        if (memcmp(y, y2, (size_t)T * N * 4))
+            bad = test_fail(__FILE__, __LINE__, "%s T%d K%d N%d [%d,%d): the product from split x differs", k->name, T, K, N,
+                            n0, n1) + 1;
+        free(xs);
+        free(y2);
+    }
     if (wd != w) free(wd);
     free(w); free(x); free(b); free(y); free(P);
     return bad;
@@ -195,7 +216,7 @@ TEST(test_amx_hardware_gemm_high_precision) {
 
 /* Threads share the product by graph/ops.c's tile grid: every output once, none twice. */
 TEST(test_amx_emulated_gemm_on_threads) {
-    const int shapes[][3] = {{100, 70, 200}, {12, 64, 384}, {384, 40, 48}, {5, 33, 1000}};
+    const int shapes[][3] = {{100, 70, 200}, {12, 64, 384}, {384, 40, 48}, {5, 33, 1000}, {128, 96, 1152}, {40, 300, 130}};
     seam_pool *pool = NULL;
     seam_error err = {0};
     /* 5: the caller and 4 workers, as many as the WebAssembly test build pre-spawns */
@@ -210,12 +231,16 @@ TEST(test_amx_emulated_gemm_on_threads) {
         for (int i = 0; i < N; i++) b[i] = frand();
         seam_mat W = {w, SEAM_DTYPE_F32, N, K};
         emu_table.pack_nk(&W, P);
+        void *xs = aligned_alloc(64, (seam_split_x_bytes(&emu_table, T, K) + 63) / 64 * 64);
         emu_table.matmul_packed(x, T, P, K, N, b, y1, 0, N);
-        for (int i = 0; i < T * N; i++) y2[i] = NAN;
-        op_matmul_packed(pool, &emu_table, x, T, P, K, N, b, y2, OP_NO_ACTIVATION);
-        int same = memcmp(y1, y2, (size_t)T * N * 4) == 0;
-        free(w); free(x); free(b); free(y1); free(y2); free(P);
-        CHECKF(same, "T%d K%d N%d: the threaded product differs from one thread's", T, K, N);
+        /* each thread splitting its own rows, then x split once for all */
+        for (int shared = 0; shared < 2; shared++) {
+            for (int i = 0; i < T * N; i++) y2[i] = NAN;
+            op_matmul_packed(pool, &emu_table, x, T, P, K, N, b, y2, OP_NO_ACTIVATION, shared ? xs : NULL);
+            CHECKF(memcmp(y1, y2, (size_t)T * N * 4) == 0, "T%d K%d N%d shared split %d: the threaded product differs from one thread's",
+                   T, K, N, shared);
+        }
+        free(w); free(x); free(b); free(y1); free(y2); free(P); free(xs);
     }
     seam_pool_free(pool);
 }
