@@ -37,13 +37,6 @@ static void amx_matmul_packed(const float *x, int T, const float *packed, int K,
     amx_gemm(x, T, packed, K, N, b, y, n0, n1);
 }
 
-static void amx_split_x(const float *x, int K, int t0, int t1, void *xs) { amx_split_rows(x, K, t0, t1, xs); }
-
-static void amx_matmul_split(const void *xs, int T, const float *packed, int K, int N, const float *b, float *y, int n0,
-                             int n1) {
-    amx_gemm_split(xs, T, packed, K, N, b, y, n0, n1);
-}
-
 static seam_kernels amx_table;
 static pthread_once_t amx_once = PTHREAD_ONCE_INIT;
 
@@ -57,7 +50,7 @@ static void amx_init(void) {
     amx_table.pack_nk = amx_pack_nk;
     amx_table.matmul_packed = amx_matmul_packed;
     amx_table.split_x = amx_split_x;
-    amx_table.matmul_split = amx_matmul_split;
+    amx_table.matmul_split = amx_gemm_split;
 }
 
 const seam_kernels *seam_kernels_amx_table(void) {

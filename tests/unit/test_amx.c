@@ -83,16 +83,9 @@ static void emu_matmul_packed(const float *x, int T, const float *packed, int K,
     amx_gemm(x, T, packed, K, N, b, y, n0, n1);
 }
 
-static void emu_split_x(const float *x, int K, int t0, int t1, void *xs) { amx_split_rows(x, K, t0, t1, xs); }
-
-static void emu_matmul_split(const void *xs, int T, const float *packed, int K, int N, const float *b, float *y, int n0,
-                             int n1) {
-    amx_gemm_split(xs, T, packed, K, N, b, y, n0, n1);
-}
-
 static const seam_kernels emu_table = {
     .name = "amx-emulated", .pack_nr = AMX_NR, .pack_kr = AMX_KR, .packed_mr = AMX_MR, .pack_mr = AMX_MR,
-    .pack_nk = amx_pack_nk, .matmul_packed = emu_matmul_packed, .split_x = emu_split_x, .matmul_split = emu_matmul_split,
+    .pack_nk = amx_pack_nk, .matmul_packed = emu_matmul_packed, .split_x = amx_split_x, .matmul_split = amx_gemm_split,
 };
 
 /* ---------------------------------------------------------------- checks */
