@@ -183,8 +183,8 @@ void seam_q4_rows_avx2(const seam_qx *x, int T, const seam_qmat *W, const float 
 #define QA_MIN_T 4
 #define QA_MIN_T_Q8 6
 
-/* Four bytes of column c, broadcast by a load (vbroadcastss: one load, no shuffle). */
-#define QA_W(c) _mm256_castps_si256(_mm256_broadcast_ss((const float *)(const void *)(w##c + o)))
+/* Four bytes of column c, broadcast (vpbroadcastd from memory). */
+#define QA_W(c) _mm256_set1_epi32(q_load4(w##c + o))
 #define QA_Q8(c)                                                                                               \
     do {                                                                                                       \
         __m256i wb_ = QA_W(c);                                                                                 \
