@@ -166,7 +166,8 @@ typedef struct {
 
 /* Units of tile work (see tile_row_groups) that reading one column tile's W for one step (2
  * KiB: 32 inputs of 16 columns, hi and lo) from L3 takes: at ~16 bytes a cycle against ~12
- * cycles a unit. An estimate: the device's 16-thread batch of 1 x 128 is where it decides. */
+ * cycles a unit. MiniLM at batch 1 x 128 on the device's 16 threads: 0 (the old grid) ran
+ * 234-244 sentences/s, 10 ran 276-329, 20 296-299 (device-xeon16-2026-12-07-ab-cfd6d7d.md). */
 #ifndef OP_TILE_W_COST
 #define OP_TILE_W_COST 10.0
 #endif
