@@ -46,12 +46,8 @@ static void grid_range(int T, int N, int rg, int row_align, int align, int ith, 
     if (*t0 >= *t1) *hi = *lo;
 }
 
-static void worker_range_aligned(int T, int N, int align, int ith, int nth, int *t0, int *t1, int *lo, int *hi) {
-    grid_range(T, N, row_groups(T, N, nth), 1, align, ith, nth, t0, t1, lo, hi);
-}
-
 static void worker_range(int T, int N, int ith, int nth, int *t0, int *t1, int *lo, int *hi) {
-    worker_range_aligned(T, N, T < 4 ? 16 : 32, ith, nth, t0, t1, lo, hi);
+    grid_range(T, N, row_groups(T, N, nth), 1, T < 4 ? 16 : 32, ith, nth, t0, t1, lo, hi);
 }
 
 /* Prefill-sized products whose grid is a column split (row_groups 1: up to a few threads)

@@ -172,14 +172,6 @@ static inline void amx_config_rows(amx_cfg *cfg, int m) {
         AMX_EDGE_OUT(i, yp_, (size_t)N, m, nv_, edge);                                                     \
     }
 
-/* Bytes of x [T, K] split into tiles (amx_split_rows): T rounded up to row tiles, K to
- * steps, two bf16 parts a value. Rows t0 .. of a split whose t0 is a multiple of AMX_MR
- * start t0 * amx_split_stride(K) bytes in. */
-static inline size_t amx_split_stride(int K) { return (size_t)((K + AMX_KR - 1) / AMX_KR) * AMX_KR * 4; }
-static inline size_t amx_split_bytes(int T, int K) {
-    return (size_t)((T + AMX_MR - 1) / AMX_MR) * AMX_MR * amx_split_stride(K);
-}
-
 /* Rows [t0, t1) of x [., K], steps [s0, s0 + sc) (32 inputs each), split into hi/lo tiles
  * at xs: for row tile rt and step s0 + s, x_hi's tile at ((rt * stride + s) * 2) * AMX_TILE
  * and x_lo's right after it, row r of a tile at r * AMX_KR. Each row fills its own 64-byte
