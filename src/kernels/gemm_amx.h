@@ -28,7 +28,7 @@
  *   AMX_STORE(t, p, stride)
  *   AMX_DP(c, a, b)        tile c += a . b (TDPBF16PS)
  *   AMX_RELEASE()
- *   AMX_PREFETCH_L1(p), AMX_PREFETCH_L2(p)   the cache line at p, or nothing
+ *   AMX_PREFETCH_L2(p)     the cache line at p into L2, or nothing
  *   amx_split(src, n, hi, lo)  the first n (0..32) floats at src as 32 bf16 hi and lo
  *                              parts (zero past n) */
 #ifndef SEAM_GEMM_AMX_H
@@ -100,16 +100,20 @@ static inline void amx_pack_nk(const seam_mat *W, float *dst) {
         }
 }
 
-static inline void amx_prefetch_l1(const uint16_t *p, int n) {
-    for (int i = 0; i < n; i += 32) AMX_PREFETCH_L1(p + i);
-}
-
 /* Part `part` of `parts` of `runs` runs of n values, the first at p and each `stride`
- * values after the last, into L2. */
+ * values after the last, into L2. It runs every step beside the tile unit's 12 products, so
+ * it divides once a call, not once a line: a division a line took as long as the products,
+ * and a batch of 12 tokens ran at half speed (device, 12 x 384 x 1536: 234 -> 115 us). */
 static inline void amx_prefetch_l2_part(const uint16_t *p, int runs, size_t n, size_t stride, int part, int parts) {
     size_t per = n / 32, lines = per * (size_t)runs, a = lines * (size_t)part / (size_t)parts;
-    size_t b = lines * (size_t)(part + 1) / (size_t)parts;
-    for (size_t l = a; l < b; l++) AMX_PREFETCH_L2(p + (l / per) * stride + (l % per) * 32);
+    size_t b = lines * (size_t)(part + 1) / (size_t)parts, run = a / per, at = a % per;
+    for (size_t l = a; l < b; l++) {
+        AMX_PREFETCH_L2(p + run * stride + at * 32);
+        if (++at == per) {
+            at = 0;
+            run++;
+        }
+    }
 }
 
 static inline void amx_config_rows(amx_cfg *cfg, int m) {
@@ -152,13 +156,12 @@ static inline void amx_config_rows(amx_cfg *cfg, int m) {
         else if (b) AMX_LOAD(i, bt + i * AMX_MR * AMX_NR, AMX_NR * sizeof(float));                                                       \
         else AMX_ZERO(i);                                                                                  \
     }
-/* The tile registers are not renamed, so a load into tile 6 waits for the products that
- * read it and then exposes its own latency: every tile load must hit L1. The next step's
- * tiles are fetched into L1 one step ahead (~200 cycles, more than an L3 miss takes). */
+/* No software prefetch into L1 ahead of the tile loads: the 160 prefetches a step (10 KiB
+ * of tiles) cost more than the misses they saved (device, MiniLM's products at 128 rows:
+ * 8-25% slower with them). */
 #define AMX_COLUMN(i)                                                                                      \
     if (nt > i) {                                                                                          \
         const uint16_t *w_ = wg[i] + (size_t)s * 2 * AMX_TILE;                                             \
-        if (s + 1 < sc) amx_prefetch_l1(w_ + 2 * AMX_TILE, 2 * AMX_TILE);                                  \
         AMX_LOAD(6, w_, 64);                                                                               \
         AMX_LOAD(7, w_ + AMX_TILE, 64);                                                                    \
         AMX_DP(i, 4, 6);                                                                                   \
@@ -240,12 +243,11 @@ static inline void amx_block(amx_state *st, const uint16_t *xt0, size_t rt_strid
             AMX_INIT(0) AMX_INIT(1) AMX_INIT(2) AMX_INIT(3)
             const uint16_t *xt = xt0 + (size_t)rt * rt_stride;
             for (int s = 0; s < sc; s++) {
-                /* x's next tiles (the next row tile's first ones after the last step) into
-                 * L1, and a slice of the next group's W chunk into L2, spread over the
-                 * block so it streams while this group computes. */
-                if (s + 1 < sc) amx_prefetch_l1(xt + (size_t)(s + 1) * 2 * AMX_TILE, 2 * AMX_TILE);
-                else if (rt + 1 < tiles) amx_prefetch_l1(xt + rt_stride, 2 * AMX_TILE);
-                if (next_w)
+                /* A slice of the next group's W chunk into L2, spread over the block so it
+                 * streams while this group computes. A block of one row tile goes through
+                 * W too fast for that (12 products a step): there the hardware's own
+                 * prefetch alone is faster (12 x 384 x 1536: 115 -> 89 us). */
+                if (next_w && tiles > 1)
                     amx_prefetch_l2_part(next_w, ntn, (size_t)sc * 2 * AMX_TILE, (size_t)S * 2 * AMX_TILE, rt * sc + s,
                                          tiles * sc);
                 AMX_LOAD(4, xt + (size_t)s * 2 * AMX_TILE, 64);

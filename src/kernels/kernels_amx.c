@@ -13,7 +13,6 @@
 #define AMX_STORE(t, p, stride) _tile_stored(t, p, stride)
 #define AMX_DP(c, a, b) _tile_dpbf16ps(c, a, b)
 #define AMX_RELEASE() _tile_release()
-#define AMX_PREFETCH_L1(p) _mm_prefetch((const char *)(p), _MM_HINT_T0)
 #define AMX_PREFETCH_L2(p) _mm_prefetch((const char *)(p), _MM_HINT_T1)
 
 /* 32 floats (n valid) as bf16 hi and lo parts: VCVTNE2PS2BF16 rounds to nearest even, as

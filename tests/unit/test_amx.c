@@ -73,7 +73,6 @@ static void emu_dp(int c, int a, int b) {
 #define AMX_STORE(t, p, stride) emu_store(t, p, stride)
 #define AMX_DP(c, a, b) emu_dp(c, a, b)
 #define AMX_RELEASE() ((void)0)
-#define AMX_PREFETCH_L1(p) ((void)(p))
 #define AMX_PREFETCH_L2(p) ((void)(p))
 #define amx_split amx_split_scalar
 #include "kernels/gemm_amx.h"
