@@ -174,11 +174,11 @@ static int check_amx(const seam_kernels *k, int T, int K, int N, seam_dtype dt, 
     return bad;
 }
 
-/* Rows past one row tile and one block of 8 (128 rows), inputs past one k-chunk (256; one
- * row tile's chunk is 2048) and off the 32-input steps, columns past a group of 4 tiles (64) and off the 16-column tiles. */
+/* Rows past one row tile and one block of 8 (128 rows), inputs past one k-chunk (512; one
+ * row tile's chunk is 4096) and off the 32-input steps, columns past a group of 4 tiles (64) and off the 16-column tiles. */
 static int check_shapes(const seam_kernels *k) {
     const int Ts[] = {1, 12, 16, 17, 131};
-    const int Ks[] = {1, 31, 64, 300, 600, 2100};
+    const int Ks[] = {1, 31, 64, 300, 600, 2100, 4200};
     const int Ns[] = {1, 15, 16, 17, 70, 130};
     for (size_t ti = 0; ti < sizeof Ts / sizeof *Ts; ti++)
         for (size_t ki = 0; ki < sizeof Ks / sizeof *Ks; ki++)
