@@ -33,7 +33,9 @@ typedef struct {
  * 1 x 12 ran at 391-457 sentences/s on AVX-512 against 154-212 on AMX (1 thread; 16
  * threads: 1,660-1,741 against 1,416-1,663), while 1 x 128 ran at 82 on AMX against 43
  * (1 thread). At 16 threads AVX-512 also won 1 x 128 (293-300 against 205-254: 8 rows a
- * thread), but a choice by rows alone keeps a batch's bits the same for every thread count. */
+ * thread), but a choice by rows alone keeps a batch's bits the same for every thread count.
+ * Those AMX figures predate 5cb22ba, which took one row tile's product of 12 x 384 x 1536
+ * from 234 to 89 us; the choice wants measuring again. */
 #define BERT_WIDE_MIN_ROWS 16
 
 struct bert_ctx {
