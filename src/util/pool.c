@@ -79,18 +79,33 @@ seam_status seam_pool_new(int n, seam_pool **out, seam_error *err) {
     pthread_cond_init(&p->cv, NULL);
     p->threads = calloc((size_t)n, sizeof *p->threads);
     if (!p->threads) { seam_pool_free(p); return seam_fail(err, SEAM_ERR_NOMEM, "out of memory"); }
+    /* Kernels keep their blocks of packed operands on the stack (up to 256 KiB: the AMX
+     * GEMM's split x), so workers get at least 1 MiB whatever the default is (glibc takes
+     * it from RLIMIT_STACK, which a small `ulimit -s` shrinks). */
+    const size_t min_stack = (size_t)1 << 20;
+    pthread_attr_t attr;
+    size_t stack = 0;
+    int have_attr = pthread_attr_init(&attr) == 0;
+    if (have_attr && pthread_attr_getstacksize(&attr, &stack) == 0 && stack < min_stack)
+        pthread_attr_setstacksize(&attr, min_stack);
     for (int i = 1; i < n; i++) {
         worker_arg *wa = malloc(sizeof *wa);
-        if (!wa) { p->n = i; seam_pool_free(p); return seam_fail(err, SEAM_ERR_NOMEM, "out of memory"); }
-        wa->p = p;
-        wa->ith = i;
-        if (pthread_create(&p->threads[i], NULL, worker_main, wa) != 0) {
+        if (wa) {
+            wa->p = p;
+            wa->ith = i;
+        }
+        int started = wa && pthread_create(&p->threads[i], have_attr ? &attr : NULL, worker_main, wa) == 0;
+        if (!started) {
+            int no_memory = !wa;
             free(wa);
             p->n = i;
+            if (have_attr) pthread_attr_destroy(&attr);
             seam_pool_free(p);
-            return seam_fail(err, SEAM_ERR_NOMEM, "cannot start worker thread %d", i);
+            return no_memory ? seam_fail(err, SEAM_ERR_NOMEM, "out of memory")
+                             : seam_fail(err, SEAM_ERR_NOMEM, "cannot start worker thread %d", i);
         }
     }
+    if (have_attr) pthread_attr_destroy(&attr);
     *out = p;
     return SEAM_OK;
 }

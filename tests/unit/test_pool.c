@@ -1,3 +1,5 @@
+#define _GNU_SOURCE /* pthread_getattr_np, pthread_setattr_default_np (glibc) */
+#include <pthread.h>
 #include <stdatomic.h>
 
 #include "test.h"
@@ -68,4 +70,39 @@ TEST(test_pool_claims_hand_out_every_item_once) {
                 }
         seam_pool_free(p);
     }
+}
+
+#if defined(__GLIBC__)
+static void stack_worker(void *arg, int ith, int nth) {
+    (void)nth;
+    pthread_attr_t a;
+    size_t size = 0;
+    if (pthread_getattr_np(pthread_self(), &a) == 0) {
+        pthread_attr_getstacksize(&a, &size);
+        pthread_attr_destroy(&a);
+    }
+    ((size_t *)arg)[ith] = size;
+}
+#endif
+
+/* Kernels keep up to 256 KiB of packed operands on the stack: workers have room for that
+ * even where the default thread stack is small (a low `ulimit -s` under glibc). */
+TEST(test_pool_workers_get_room_for_kernel_buffers) {
+#if defined(__GLIBC__)
+    pthread_attr_t saved, small;
+    CHECK(pthread_getattr_default_np(&saved) == 0);
+    pthread_attr_init(&small);
+    pthread_attr_setstacksize(&small, (size_t)256 << 10);
+    CHECK(pthread_setattr_default_np(&small) == 0);
+    seam_pool *p = NULL;
+    seam_status st = seam_pool_new(3, &p, NULL);
+    pthread_setattr_default_np(&saved);
+    pthread_attr_destroy(&small);
+    pthread_attr_destroy(&saved);
+    CHECK(st == SEAM_OK);
+    size_t sizes[3] = {0};
+    seam_pool_run(p, stack_worker, sizes);
+    seam_pool_free(p);
+    for (int i = 1; i < 3; i++) CHECKF(sizes[i] >= ((size_t)1 << 20), "worker %d has a stack of %zu bytes", i, sizes[i]);
+#endif
 }
