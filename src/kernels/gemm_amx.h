@@ -161,7 +161,7 @@ static inline void amx_config_rows(amx_cfg *cfg, int m) {
     }
 /* No software prefetch into L1 ahead of the tile loads: the 160 prefetches a step (10 KiB
  * of tiles) cost more than the misses they saved (device, MiniLM's products at 128 rows:
- * 8-25% slower with them). */
+ * 7-9% slower with them). */
 #define AMX_COLUMN(i)                                                                                      \
     if (nt > i) {                                                                                          \
         const uint16_t *w_ = wg[i] + (size_t)s * 2 * AMX_TILE;                                             \
