@@ -13,9 +13,10 @@
  *   seam_bench gpt2    -m DIR [-t N] [--reps R] [--decode-steps N] [--tok-file FILE]
  *   seam_bench ops     -m DIR [-t N]        per-layer table (the Kaoken seed's ops)
  *   seam_bench encoder -m DIR [-t N] [--reps R]   BERT sentences/s (needs seam_encoder.h)
+ *   seam_bench gemm    [-t N] [--reps R]    the encoders' packed GEMM alone, per table
  *
- * The ops mode includes internal headers on purpose: it times seam's kernels for single ops,
- * which the public API does not expose. */
+ * The ops and gemm modes include internal headers on purpose: they time seam's kernels for
+ * single ops, which the public API does not expose. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -484,12 +485,84 @@ static int bench_encoder(const opts *o) {
 }
 #endif
 
+/* ------------------------------------------------------------------ gemm: the encoders' packed GEMM */
+
+/* MiniLM's four products (QKV, attention out, FFN in, FFN out) at a short sentence, a long
+ * one and a batch, on every packed table this CPU runs: the f32 one seam_kernels_best()
+ * picks and, where there is AMX, the three-bf16-product one (bert.c's "high"). The tables
+ * take turns within each repetition, in an order that flips every time, so a machine whose
+ * speed drifts hits them alike; best of --reps. bert.c gives products of fewer than 16 rows
+ * to the f32 table (BERT_WIDE_MIN_ROWS): the 12-row figures say whether that still holds. */
+#define GEMM_BENCH_TABLES 2
+static int bench_gemm(const opts *o) {
+    static const int rows[] = {12, 128, 384}, shapes[][2] = {{384, 1152}, {384, 384}, {384, 1536}, {1536, 384}};
+    enum { N_ROWS = sizeof rows / sizeof *rows, N_SHAPES = sizeof shapes / sizeof *shapes };
+    const seam_kernels *ks[GEMM_BENCH_TABLES] = {seam_kernels_best(), seam_kernels_amx()};
+    int nk = ks[1] ? 2 : 1;
+    if (!ks[0]->pack_nk) {
+        fprintf(stderr, "seam_bench gemm: table %s has no packed GEMM\n", ks[0]->name);
+        return 3;
+    }
+    seam_pool *pool = NULL;
+    seam_error err;
+    if (o->threads > 1 && seam_pool_new(o->threads, &pool, &err)) die("pool", &err);
+    double best[GEMM_BENCH_TABLES][N_ROWS][N_SHAPES];
+    for (int si = 0; si < N_SHAPES; si++) {
+        int K = shapes[si][0], N = shapes[si][1], T = rows[N_ROWS - 1];
+        float *w = floats((size_t)N * K, 11), *x = floats((size_t)T * K, 12), *b = floats((size_t)N, 13);
+        float *y = floats((size_t)T * N, 14), *P[GEMM_BENCH_TABLES] = {NULL, NULL};
+        void *xs[GEMM_BENCH_TABLES] = {NULL, NULL};
+        seam_mat W = {w, SEAM_DTYPE_F32, N, K};
+        for (int ki = 0; ki < nk; ki++) {
+            P[ki] = floats(seam_packed_floats(ks[ki], N, K), 15);
+            ks[ki]->pack_nk(&W, P[ki]);
+            /* x split once for all threads, as bert.c does where the table splits x */
+            if (ks[ki]->split_x && o->threads > 1) xs[ki] = floats((seam_split_x_bytes(ks[ki], T, K) + 3) / 4, 16);
+        }
+        for (int ri = 0; ri < N_ROWS; ri++) {
+            for (int ki = 0; ki < nk; ki++) { /* untimed: first touches, the pool's first wake */
+                best[ki][ri][si] = INFINITY;
+                op_matmul_packed(pool, ks[ki], x, rows[ri], P[ki], K, N, b, y, OP_NO_ACTIVATION, xs[ki]);
+            }
+            for (int r = 0; r < o->reps; r++)
+                for (int j = 0; j < nk; j++) {
+                    int ki = r & 1 ? nk - 1 - j : j;
+                    double t0 = now_s();
+                    op_matmul_packed(pool, ks[ki], x, rows[ri], P[ki], K, N, b, y, OP_NO_ACTIVATION, xs[ki]);
+                    double dt = now_s() - t0;
+                    if (dt < best[ki][ri][si]) best[ki][ri][si] = dt;
+                }
+            fprintf(stderr, "  gemm %d x %d x %d:", rows[ri], K, N);
+            for (int ki = 0; ki < nk; ki++)
+                fprintf(stderr, " %s %.1f us (%.0f GFLOP/s)", ks[ki]->name, best[ki][ri][si] * 1e6,
+                        2.0 * rows[ri] * K * N / best[ki][ri][si] * 1e-9);
+            if (nk > 1) fprintf(stderr, ", %s / %s time %.2f", ks[1]->name, ks[0]->name, best[1][ri][si] / best[0][ri][si]);
+            fprintf(stderr, "\n");
+        }
+        free(w); free(x); free(b); free(y);
+        for (int ki = 0; ki < nk; ki++) { free(P[ki]); free(xs[ki]); }
+    }
+    printf("{\n  \"engine\": \"seam\",\n  \"mode\": \"gemm\",\n  \"threads\": %d,\n  \"reps\": %d,\n  \"us\": {", o->threads, o->reps);
+    for (int ki = 0; ki < nk; ki++) {
+        printf("%s\n    \"%s\": {", ki ? "," : "", ks[ki]->name);
+        for (int ri = 0; ri < N_ROWS; ri++)
+            for (int si = 0; si < N_SHAPES; si++)
+                printf("%s\"%dx%dx%d\": %.2f", ri || si ? ", " : "", rows[ri], shapes[si][0], shapes[si][1],
+                       best[ki][ri][si] * 1e6);
+        printf("}");
+    }
+    printf("\n  }\n}\n");
+    seam_pool_free(pool);
+    return 0;
+}
+
 /* ------------------------------------------------------------------ main */
 
 static int usage(void) {
     fprintf(stderr,
             "usage: seam_bench gpt2|ops|encoder -m DIR [-t THREADS] [--reps R] [--decode-steps N] [--tok-file FILE]\n"
-            "                  [--precision high|highest] [--ids-only 1]   (encoder)\n");
+            "                  [--precision high|highest] [--ids-only 1]   (encoder)\n"
+            "       seam_bench gemm [-t THREADS] [--reps R]   (the encoders' packed GEMM, no model)\n");
     return 2;
 }
 
@@ -509,7 +582,9 @@ int main(int argc, char **argv) {
         else return usage();
         i++;
     }
-    if (!o.model || o.threads < 1 || o.reps < 1 || o.decode_steps < 1) return usage();
+    if (o.threads < 1 || o.reps < 1 || o.decode_steps < 1) return usage();
+    if (!strcmp(o.mode, "gemm")) return bench_gemm(&o);
+    if (!o.model) return usage();
     if (!strcmp(o.mode, "gpt2")) return bench_gpt2(&o);
     if (!strcmp(o.mode, "ops")) return bench_ops(&o);
     if (!strcmp(o.mode, "encoder")) {

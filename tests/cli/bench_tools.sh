@@ -20,6 +20,8 @@ for src in bench/seam_bench.c bench/web/native_gen.c tools/make_random_gpt2.c; d
     cc "${CF[@]}" "$src" "${LIBS[@]}" -o "$T/$(basename "$src" .c)"
 done
 bench/build_roofline.sh "$T" "${CF[@]}"
+# the gemm mode needs no model: one repetition of every product, JSON with this CPU's tables
+"$T/seam_bench" gemm --reps 1 2>/dev/null | python3 -c 'import json, sys; d = json.load(sys.stdin); assert d["mode"] == "gemm" and all(len(v) == 12 for v in d["us"].values()), d'
 # the browser's relaxed byte-dot probe, as bench/web_bench.sh builds it (make deps installs clang-19)
 clang-19 --target=wasm32 -O3 -ffreestanding -msimd128 -mrelaxed-simd -Wall -Wextra -Werror \
     -c bench/web/roofline_relaxed.c -o "$T/roofline_relaxed.o"
