@@ -164,6 +164,10 @@ typedef struct {
  * KiB: 32 inputs of 16 columns, hi and lo) from L3 takes: at ~16 bytes a cycle against ~12
  * cycles a unit. MiniLM at batch 1 x 128 on the device's 16 threads: 0 (the old grid) ran
  * 234-244 sentences/s, 10 ran 276-329, 20 296-299 (device-xeon16-2026-12-07-ab-cfd6d7d.md). */
+/* Column tiles a tile GEMM works per pass (kernels/gemm_amx.h: AMX_GROUP): the unit of
+ * column claims, which tile_row_groups must model as op_matmul_packed hands them out. */
+#define OP_TILE_GROUP 4
+
 #ifndef OP_TILE_W_COST
 #define OP_TILE_W_COST 10.0
 #endif
@@ -187,10 +191,10 @@ static int tile_row_groups(int T, int N, int mr, int nr, int nth, int shared_spl
         if (nth % rg || rg > tiles) continue;
         int cg = nth / rg, rt = (tiles + rg - 1) / rg, ct = (col_tiles + cg - 1) / cg;
         if (rg == 1 && nth > 1 && T >= OP_PACKED_CLAIM_MIN_T) {
-            int step = seam_pool_queue_step(N, nth, 4 * nr), claims = (N + step - 1) / step;
+            int step = seam_pool_queue_step(N, nth, OP_TILE_GROUP * nr), claims = (N + step - 1) / step;
             ct = (claims + nth - 1) / nth * (step / nr);
         }
-        double work = (double)rt * (4.0 * ct + (ct + 3) / 4), wait = OP_TILE_W_COST * ct * ((rt + 7) / 8);
+        double work = (double)rt * (4.0 * ct + (ct + OP_TILE_GROUP - 1) / OP_TILE_GROUP), wait = OP_TILE_W_COST * ct * ((rt + 7) / 8);
         double split = shared_split && cg > 1 ? 0.35 * T / nth : 0.25 * rt * mr;
         double cost = (work > wait ? work : wait) + split;
         if (rg == 1 || cost < best_cost) { best = rg; best_cost = cost; }
@@ -257,7 +261,7 @@ void op_matmul_packed(seam_pool *pool, const seam_kernels *k, const float *x, in
     if (nth > 1 && T >= OP_PACKED_CLAIM_MIN_T && j.rg == 1) {
         /* claims of whole panels (of 4 column tiles where the GEMM works in those) */
         j.claim = 1;
-        seam_pool_queue_init(&j.cols, N, nth, k->pack_nr * (k->packed_mr ? 4 : 1));
+        seam_pool_queue_init(&j.cols, N, nth, k->pack_nr * (k->packed_mr ? OP_TILE_GROUP : 1));
     }
     /* With every thread on all of its rows (one column group), each splits its own rows as
      * it goes, from L2; otherwise x is split once, a share of rows per thread. */
