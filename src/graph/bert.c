@@ -34,8 +34,10 @@ typedef struct {
  * threads: 1,660-1,741 against 1,416-1,663), while 1 x 128 ran at 82 on AMX against 43
  * (1 thread). At 16 threads AVX-512 also won 1 x 128 (293-300 against 205-254: 8 rows a
  * thread), but a choice by rows alone keeps a batch's bits the same for every thread count.
- * Those AMX figures predate 5cb22ba, which took one row tile's product of 12 x 384 x 1536
- * from 234 to 89 us; the choice wants measuring again. */
+ * Measured again after 5cb22ba had made one row tile's AMX product 2.6x faster: alone
+ * (seam_bench gemm -t 1) MiniLM's four products of 12 rows took 0.88-1.29 times AVX-512's
+ * time on AMX, and batch 1 x 12 with AMX below 16 rows ran at 459 against 472 sentences/s
+ * (1 thread) and 1,222-1,410 against 1,572-1,710 (16 threads): AVX-512 stays. */
 #define BERT_WIDE_MIN_ROWS 16
 
 struct bert_ctx {
