@@ -160,14 +160,14 @@ typedef struct {
     seam_pool_queue cols;
 } packed_job;
 
-/* Units of tile work (see tile_row_groups) that reading one column tile's W for one step (2
- * KiB: 32 inputs of 16 columns, hi and lo) from L3 takes: at ~16 bytes a cycle against ~12
- * cycles a unit. MiniLM at batch 1 x 128 on the device's 16 threads: 0 (the old grid) ran
- * 234-244 sentences/s, 10 ran 276-329, 20 296-299 (device-xeon16-2026-12-07-ab-cfd6d7d.md). */
 /* Column tiles a tile GEMM works per pass (kernels/gemm_amx.h: AMX_GROUP): the unit of
  * column claims, which tile_row_groups must model as op_matmul_packed hands them out. */
 #define OP_TILE_GROUP 4
 
+/* Units of tile work (see tile_row_groups) that reading one column tile's W for one step (2
+ * KiB: 32 inputs of 16 columns, hi and lo) from L3 takes: at ~16 bytes a cycle against ~12
+ * cycles a unit. MiniLM at batch 1 x 128 on the device's 16 threads: 0 (the old grid) ran
+ * 234-244 sentences/s, 10 ran 276-329, 20 296-299 (device-xeon16-2026-12-07-ab-cfd6d7d.md). */
 #ifndef OP_TILE_W_COST
 #define OP_TILE_W_COST 10.0
 #endif
