@@ -511,24 +511,21 @@ static int bench_gemm(const opts *o) {
         int K = shapes[si][0], N = shapes[si][1], T = rows[N_ROWS - 1];
         float *w = floats((size_t)N * K, 11), *x = floats((size_t)T * K, 12), *b = floats((size_t)N, 13);
         float *y = floats((size_t)T * N, 14), *P[GEMM_BENCH_TABLES] = {NULL, NULL};
-        void *xs[GEMM_BENCH_TABLES] = {NULL, NULL};
         seam_mat W = {w, SEAM_DTYPE_F32, N, K};
         for (int ki = 0; ki < nk; ki++) {
             P[ki] = floats(seam_packed_floats(ks[ki], N, K), 15);
             ks[ki]->pack_nk(&W, P[ki]);
-            /* x split once for all threads, as bert.c does where the table splits x */
-            if (ks[ki]->split_x && o->threads > 1) xs[ki] = floats((seam_split_x_bytes(ks[ki], T, K) + 3) / 4, 16);
         }
         for (int ri = 0; ri < N_ROWS; ri++) {
             for (int ki = 0; ki < nk; ki++) { /* untimed: first touches, the pool's first wake */
                 best[ki][ri][si] = INFINITY;
-                op_matmul_packed(pool, ks[ki], x, rows[ri], P[ki], K, N, b, y, OP_NO_ACTIVATION, xs[ki]);
+                op_matmul_packed(pool, ks[ki], x, rows[ri], P[ki], K, N, b, y, OP_NO_ACTIVATION);
             }
             for (int r = 0; r < o->reps; r++)
                 for (int j = 0; j < nk; j++) {
                     int ki = r & 1 ? nk - 1 - j : j;
                     double t0 = now_s();
-                    op_matmul_packed(pool, ks[ki], x, rows[ri], P[ki], K, N, b, y, OP_NO_ACTIVATION, xs[ki]);
+                    op_matmul_packed(pool, ks[ki], x, rows[ri], P[ki], K, N, b, y, OP_NO_ACTIVATION);
                     double dt = now_s() - t0;
                     if (dt < best[ki][ri][si]) best[ki][ri][si] = dt;
                 }
@@ -540,7 +537,7 @@ static int bench_gemm(const opts *o) {
             fprintf(stderr, "\n");
         }
         free(w); free(x); free(b); free(y);
-        for (int ki = 0; ki < nk; ki++) { free(P[ki]); free(xs[ki]); }
+        for (int ki = 0; ki < nk; ki++) free(P[ki]);
     }
     printf("{\n  \"engine\": \"seam\",\n  \"mode\": \"gemm\",\n  \"threads\": %d,\n  \"reps\": %d,\n  \"us\": {", o->threads, o->reps);
     for (int ki = 0; ki < nk; ki++) {

@@ -57,7 +57,6 @@ struct bert_ctx {
     float *cls;    /* [max_batch, 2C] pooler input and output */
     float *emb;    /* [threads][2C] position and token type rows */
     unsigned char *padded; /* [max_batch] of the batch being run: sequence has masked positions */
-    float *xsplit; /* a Linear layer's input as wide.k splits it (seam_split_x_bytes), or NULL */
 };
 
 static const seam_mat *layer_linear(const bert_layer *L, int i) {
@@ -85,7 +84,6 @@ void bert_ctx_free(bert_ctx *c) {
     float *bufs[] = {c->h, c->qkv, c->qkv_b, c->att, c->tmp, c->mid, c->scores, c->cls, c->emb};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) seam_free_floats(bufs[i]);
     free(c->padded);
-    seam_free_floats(c->xsplit);
     bert_linears *sets[2] = {&c->wide, &c->few};
     for (int s = 0; s < 2; s++) {
         for (int i = 0; i < sets[s]->n_packed; i++) seam_free_floats(sets[s]->packed[i]);
@@ -170,15 +168,6 @@ seam_status bert_ctx_new_tables(const bert_model *m, int max_batch, int max_seq,
     }
     c->wide.k = k;
     if (few && few != k) c->few.k = few;
-    /* Threads that share a product's columns split its input once between them (op_matmul_packed). */
-    if (k->split_x && n_threads > 1) {
-        int K = cf->intermediate > cf->hidden ? cf->intermediate : cf->hidden;
-        c->xsplit = seam_alloc_floats((seam_split_x_bytes(k, (int)R, K) + 3) / 4);
-        if (!c->xsplit) {
-            bert_ctx_free(c);
-            return seam_fail(err, SEAM_ERR_NOMEM, "out of memory for %d sequences of %d tokens", max_batch, max_seq);
-        }
-    }
     if (pack_linears(m, &c->wide) || (c->few.k && pack_linears(m, &c->few))) {
         bert_ctx_free(c);
         return seam_fail(err, SEAM_ERR_NOMEM, "out of memory for the packed weights");
@@ -215,7 +204,7 @@ static void bert_linear(bert_ctx *c, int l, int i, const float *x, int R, const 
     const seam_kernels *k;
     const float *P = packed_for(c, R, l, 1 + i, &k);
     if (P) {
-        op_matmul_packed(c->pool, k, x, R, P, W->cols, W->rows, b, y, act, k == c->wide.k ? c->xsplit : NULL);
+        op_matmul_packed(c->pool, k, x, R, P, W->cols, W->rows, b, y, act);
         return;
     }
     op_matmul_nk(c->pool, k, x, R, W, b, y);
@@ -232,8 +221,7 @@ static void bert_qkv(bert_ctx *c, int l, int R) {
     const seam_kernels *k;
     const float *P = packed_for(c, R, l, 0, &k);
     if (P) {
-        op_matmul_packed(c->pool, k, c->h, R, P, (int)C, 3 * (int)C, b, c->qkv, OP_NO_ACTIVATION,
-                         k == c->wide.k ? c->xsplit : NULL);
+        op_matmul_packed(c->pool, k, c->h, R, P, (int)C, 3 * (int)C, b, c->qkv, OP_NO_ACTIVATION);
         return;
     }
     const seam_mat *w[3] = {&L->q_w, &L->k_w, &L->v_w};

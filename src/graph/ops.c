@@ -156,8 +156,8 @@ typedef struct {
     int claim; /* nonzero: threads claim whole groups of panels from cols */
     int act;   /* applied to y after the product, or OP_NO_ACTIVATION */
     int rg;    /* row groups of the grid, where there are no claims */
-    void *xs;  /* x split once for all threads (k->split_x), or NULL */
-    seam_pool_queue cols;
+    int row_claim; /* nonzero: threads claim blocks of rows from rows, all columns each */
+    seam_pool_queue cols, rows;
 } packed_job;
 
 /* Column tiles a tile GEMM works per pass (kernels/gemm_amx.h: AMX_GROUP): the unit of
@@ -178,13 +178,15 @@ typedef struct {
  * (row tile, group of 4 column tiles) (x's tile loads), and it reads W's tiles of its
  * columns once per block of 8 row tiles, which it waits for where that takes longer
  * (OP_TILE_W_COST): 16 threads that each took 16 of 128 rows and half of the columns read
- * 8 times the weights between them, for one row tile of work each. Splitting x costs a
- * quarter unit a row, which every column group repeats unless the threads split it once
- * between them (shared_split): then each splits T / nth rows, a little dearer than as many
- * of its own in place (a pass of the pool more, and x's split written out and read back),
- * so that of two grids alike the one of whole rows wins. With one row group and at least
- * OP_PACKED_CLAIM_MIN_T rows, columns go by claims (op_matmul_packed). */
-static int tile_row_groups(int T, int N, int mr, int nr, int nth, int shared_split) {
+ * 8 times the weights between them, for one row tile of work each. Splitting x into bf16
+ * parts costs a quarter unit a row, which every column group repeats: each thread splits
+ * the rows it works on as it goes, into its own L2. Splitting x once between the threads
+ * in a pass of its own cost more than the repeats saved: the threads then read the split
+ * from each other's caches, and the pass wrote lines that the last product's threads all
+ * held (device, 16 threads, MiniLM at batch 1 x 128: 4% faster without it, 11% at 8
+ * threads; batch 32 x 12: 6%; device-xeon16-2026-12-07-split.md). With one row group and
+ * at least OP_PACKED_CLAIM_MIN_T rows, columns go by claims (op_matmul_packed). */
+static int tile_row_groups(int T, int N, int mr, int nr, int nth) {
     int best = 1, tiles = (T + mr - 1) / mr, col_tiles = (N + nr - 1) / nr;
     double best_cost = 0;
     for (int rg = 1; rg <= nth; rg++) {
@@ -195,12 +197,21 @@ static int tile_row_groups(int T, int N, int mr, int nr, int nth, int shared_spl
             ct = (claims + nth - 1) / nth * (step / nr);
         }
         double work = (double)rt * (4.0 * ct + (ct + OP_TILE_GROUP - 1) / OP_TILE_GROUP), wait = OP_TILE_W_COST * ct * ((rt + 7) / 8);
-        double split = shared_split && cg > 1 ? 0.35 * T / nth : 0.25 * rt * mr;
-        double cost = (work > wait ? work : wait) + split;
+        double cost = (work > wait ? work : wait) + 0.25 * rt * mr;
         if (rg == 1 || cost < best_cost) { best = rg; best_cost = cost; }
     }
     return best;
 }
+
+/* Tile GEMMs of at least 2 * OP_TILE_CLAIM_ROWS rows a thread go by claims of whole rows,
+ * at least this many (about 4 claims a thread), rather than by tile_row_groups' fixed grid:
+ * a thread reads all of W once per claim, which at this size its tile work far outweighs,
+ * and the threads of a machine whose cores run at different speeds end together. On the
+ * device's 16 vCPUs, AMX ran 2.3 times slower on some threads than on others while all
+ * were busy, and a fixed share waits for the slowest: MiniLM at batch 32 x 128 (4096 rows)
+ * ran 1.20 times as fast with these claims at 16 threads (middle half of 55 interleaved
+ * rounds 1.09-1.30) and 1.44 times at 8 (device-xeon16-2026-12-07-split.md). */
+#define OP_TILE_CLAIM_ROWS 64
 
 /* A block with an activation to follow is cut into calls of about OP_ACT_ROWS rows (a
  * multiple of the table's register tile) when its outputs pass OP_ACT_WHOLE_BYTES, so that
@@ -224,11 +235,7 @@ static void packed_block(const packed_job *j, int t0, int t1, int lo, int hi) {
         step = (OP_ACT_ROWS / mr > 0 ? OP_ACT_ROWS / mr : 1) * mr;
     for (int a = t0; a < t1; a += step) {
         int e = t1 - a < step ? t1 : a + step;
-        float *y = j->y + (size_t)a * j->N;
-        if (j->xs)
-            j->k->matmul_split((const char *)j->xs + seam_split_x_offset(j->k, j->K, a), e - a, j->packed, j->K, j->N, j->b,
-                               y, lo, hi);
-        else j->k->matmul_packed(j->x + (size_t)a * j->K, e - a, j->packed, j->K, j->N, j->b, y, lo, hi);
+        j->k->matmul_packed(j->x + (size_t)a * j->K, e - a, j->packed, j->K, j->N, j->b, j->y + (size_t)a * j->N, lo, hi);
         if (j->act != OP_NO_ACTIVATION)
             for (int t = a; t < e; t++) j->k->activation(j->act, j->y + (size_t)t * j->N + lo, hi - lo);
     }
@@ -241,33 +248,30 @@ static void packed_worker(void *arg, int ith, int nth) {
         while (seam_pool_claim(&j->cols, &lo, &hi)) packed_block(j, 0, j->T, lo, hi);
         return;
     }
-    /* tile tables: row groups of whole tiles, which a split x's offsets need */
+    if (j->row_claim) {
+        while (seam_pool_claim(&j->rows, &t0, &t1)) packed_block(j, t0, t1, 0, j->N);
+        return;
+    }
+    /* tile tables: row groups of whole tiles, so that only the last row tile is partial */
     grid_range(j->T, j->N, j->rg, j->k->packed_mr ? j->k->packed_mr : 1, j->k->pack_nr, ith, nth, &t0, &t1, &lo, &hi);
     if (lo < hi) packed_block(j, t0, t1, lo, hi);
 }
 
-static void split_worker(void *arg, int ith, int nth) {
-    const packed_job *j = arg;
-    int t0, t1;
-    seam_pool_chunk(j->T, 1, ith, nth, &t0, &t1);
-    if (t0 < t1) j->k->split_x(j->x, j->K, t0, t1, j->xs);
-}
-
 void op_matmul_packed(seam_pool *pool, const seam_kernels *k, const float *x, int T, const float *packed, int K, int N,
-                      const float *b, float *y, int activation, void *xs) {
-    packed_job j = {k, x, T, packed, K, N, b, y, 0, activation, 1, NULL, {0}};
-    int nth = seam_pool_size(pool), split = nth > 1 && xs && k->split_x && k->matmul_split;
-    j.rg = k->packed_mr ? tile_row_groups(T, N, k->packed_mr, k->pack_nr, nth, split) : row_groups(T, N, nth);
+                      const float *b, float *y, int activation) {
+    packed_job j = {k, x, T, packed, K, N, b, y, 0, activation, 1, 0, {0}, {0}};
+    int nth = seam_pool_size(pool);
+    if (k->packed_mr && nth > 1 && T >= 2 * nth * OP_TILE_CLAIM_ROWS) {
+        j.row_claim = 1;
+        seam_pool_queue_init(&j.rows, T, nth, OP_TILE_CLAIM_ROWS);
+        seam_pool_run(pool, packed_worker, &j);
+        return;
+    }
+    j.rg = k->packed_mr ? tile_row_groups(T, N, k->packed_mr, k->pack_nr, nth) : row_groups(T, N, nth);
     if (nth > 1 && T >= OP_PACKED_CLAIM_MIN_T && j.rg == 1) {
         /* claims of whole panels (of 4 column tiles where the GEMM works in those) */
         j.claim = 1;
         seam_pool_queue_init(&j.cols, N, nth, k->pack_nr * (k->packed_mr ? OP_TILE_GROUP : 1));
-    }
-    /* With every thread on all of its rows (one column group), each splits its own rows as
-     * it goes, from L2; otherwise x is split once, a share of rows per thread. */
-    if (split && (j.claim || nth / j.rg > 1)) {
-        j.xs = xs;
-        seam_pool_run(pool, split_worker, &j);
     }
     seam_pool_run(pool, packed_worker, &j);
 }

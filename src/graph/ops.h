@@ -22,11 +22,8 @@ void op_matmul_nk(seam_pool *pool, const seam_kernels *k, const float *x, int T,
  * OP_NO_ACTIVATION, y = act(x @ W^T + b): each thread applies it to the part of y it has
  * just computed, still in its cache, which saves a pass over y and a wake of the pool. */
 #define OP_NO_ACTIVATION (-1)
-/* xs: seam_split_x_bytes(k, T, K) bytes of scratch (64-byte aligned) where k splits x for
- * its GEMM (k->split_x), so that the threads split it once between them; NULL lets every
- * thread split the rows it needs. */
 void op_matmul_packed(seam_pool *pool, const seam_kernels *k, const float *x, int T, const float *packed, int K, int N,
-                      const float *b, float *y, int activation, void *xs);
+                      const float *b, float *y, int activation);
 /* y[T, N] = x[T, K] @ W[N, K]^T (+ b) for a quantised W (Linear layout, K = W->cols).
  * Decode-sized T: x is quantised into xq (capacity T * K values, owned by the caller and
  * sized once), then integer block dot products run split along N across the pool. From

@@ -178,24 +178,20 @@ static inline void amx_config_rows(amx_cfg *cfg, int m) {
         AMX_EDGE_OUT(i, yp_, (size_t)N, m, nv_, edge);                                                     \
     }
 
-/* Rows [t0, t1) of x [., K], steps [s0, s0 + sc) (32 inputs each), split into hi/lo tiles
- * at xs: for row tile rt and step s0 + s, x_hi's tile at ((rt * stride + s) * 2) * AMX_TILE
- * and x_lo's right after it, row r of a tile at r * AMX_KR. Each row fills its own 64-byte
- * lines, so threads may split any rows of the same x side by side. */
-static inline void amx_split_rows(const float *x, int K, int t0, int t1, int s0, int sc, int stride, uint16_t *xs) {
-    for (int t = t0; t < t1; t++) {
+/* The first `rows` rows of x [., K], steps [s0, s0 + sc) (32 inputs each), split into
+ * hi/lo tiles at xs: for row tile rt and step s0 + s, x_hi's tile at ((rt * stride + s) *
+ * 2) * AMX_TILE and x_lo's right after it, row r of a tile at r * AMX_KR. Every thread
+ * splits the rows it works on itself, into its own L2: split once for all threads, x was
+ * read back from the other threads' caches, which cost more than the repeats (graph/ops.c,
+ * tile_row_groups). */
+static inline void amx_split_rows(const float *x, int K, int rows, int s0, int sc, int stride, uint16_t *xs) {
+    for (int t = 0; t < rows; t++) {
         uint16_t *row = xs + (size_t)(t / AMX_MR) * (size_t)stride * 2 * AMX_TILE + (size_t)(t % AMX_MR) * AMX_KR;
         for (int s = 0; s < sc; s++) {
             int k0 = (s0 + s) * AMX_KR, kn = K - k0 < AMX_KR ? K - k0 : AMX_KR;
             amx_split(x + (size_t)t * K + (size_t)k0, kn, row + (size_t)s * 2 * AMX_TILE, row + (size_t)s * 2 * AMX_TILE + AMX_TILE);
         }
     }
-}
-
-/* seam_kernels.split_x: rows [t0, t1) of x, all of K, laid out as amx_gemm_split reads them. */
-static inline void amx_split_x(const float *x, int K, int t0, int t1, void *xs) {
-    int S = (K + AMX_KR - 1) / AMX_KR;
-    amx_split_rows(x, K, t0, t1, 0, S, S, xs);
 }
 
 /* What one call keeps across its blocks: the tile configuration loaded (for cfg_rows rows)
@@ -288,29 +284,9 @@ static inline void amx_gemm(const float *x, int T, const float *packed, int K, i
         for (int s0 = 0; s0 < S; s0 += kcs) {
             int sc = S - s0 < kcs ? S - s0 : kcs;
             /* x's hi/lo tiles of the block: tile (rt, s) at ((rt * kcs + s) * 2) * AMX_TILE */
-            amx_split_rows(x + (size_t)m0 * K, K, 0, mb, s0, sc, kcs, xs);
+            amx_split_rows(x + (size_t)m0 * K, K, mb, s0, sc, kcs, xs);
             amx_block(&st, xs, (size_t)kcs * 2 * AMX_TILE, m0, mb, s0, sc, (const uint16_t *)packed, S, N, b, y, n0, n1);
         }
-    }
-    AMX_RELEASE();
-}
-
-/* amx_gemm from x already split (amx_split_x of rows 0 .. T - 1 at xs): when threads
- * share a product's columns, each split the whole x again otherwise, which at 128 rows of
- * MiniLM and 16 threads cost about what their share of the products did. */
-static inline void amx_gemm_split(const void *xsplit, int T, const float *packed, int K, int N, const float *b, float *y,
-                                  int n0, int n1) {
-    if (T <= 0 || n0 >= n1) return;
-    const uint16_t *xs = xsplit;
-    amx_state st;
-    int S = (K + AMX_KR - 1) / AMX_KR;
-    amx_begin(&st, T);
-    for (int m0 = 0; m0 < T; m0 += AMX_BLOCK_TILES * AMX_MR) {
-        int mb = T - m0 < AMX_BLOCK_TILES * AMX_MR ? T - m0 : AMX_BLOCK_TILES * AMX_MR;
-        int kcs = amx_chunk_steps((mb + AMX_MR - 1) / AMX_MR);
-        for (int s0 = 0; s0 < S; s0 += kcs)
-            amx_block(&st, xs + ((size_t)(m0 / AMX_MR) * S + (size_t)s0) * 2 * AMX_TILE, (size_t)S * 2 * AMX_TILE, m0, mb, s0,
-                      S - s0 < kcs ? S - s0 : kcs, (const uint16_t *)packed, S, N, b, y, n0, n1);
     }
     AMX_RELEASE();
 }

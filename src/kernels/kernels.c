@@ -60,8 +60,7 @@ static void scalar_scale(float *y, float a, int n) {
 
 const seam_kernels seam_kernels_scalar = {
     "scalar", scalar_matmul_kn, scalar_matmul_nk, scalar_dot, scalar_axpy, scalar_scale, scalar_row_to_f32,
-    seam_activation_scalar, seam_softmax, seam_layernorm_scalar, NULL, NULL, 0, NULL, NULL, 0, 1, 0, seam_transpose_generic, 0, NULL,
-    NULL,
+    seam_activation_scalar, seam_softmax, seam_layernorm_scalar, NULL, NULL, 0, NULL, NULL, 0, 1, 0, seam_transpose_generic, 0,
 };
 
 #if defined(__x86_64__) || defined(__i386__)

@@ -102,27 +102,7 @@ typedef struct {
     /* Rows of matmul_packed's register tile (0 where the table has no packed GEMM): callers
      * that cut a product into row blocks make them multiples of it. */
     int pack_mr;
-    /* Where matmul_packed splits x into another layout for every call (AMX: bf16 hi and lo
-     * tiles), the split on its own, so that threads sharing a product's columns split x
-     * once between them rather than each its whole: split_x lays out rows [t0, t1) of x
-     * [., K] into xs (seam_split_x_bytes; any rows, by any thread, side by side), and
-     * matmul_split computes what matmul_packed does from x split that way. NULL elsewhere. */
-    void (*split_x)(const float *x, int K, int t0, int t1, void *xs);
-    void (*matmul_split)(const void *xs, int T, const float *packed, int K, int N, const float *b, float *y, int n0,
-                         int n1);
 } seam_kernels;
-
-/* Bytes of split_x's layout of T rows of K (0 for a table without one): T rounded up to
- * packed_mr, K to pack_kr, two 16-bit parts a value. Rows from a multiple of packed_mr on
- * start seam_split_x_offset bytes in. */
-static inline size_t seam_split_x_offset(const seam_kernels *k, int K, int t0) {
-    size_t kr = k->pack_kr > 1 ? (size_t)k->pack_kr : 1;
-    return k->split_x ? (size_t)t0 * (((size_t)K + kr - 1) / kr * kr) * 4 : 0;
-}
-static inline size_t seam_split_x_bytes(const seam_kernels *k, int T, int K) {
-    int mr = k->packed_mr > 1 ? k->packed_mr : 1;
-    return seam_split_x_offset(k, K, (T + mr - 1) / mr * mr);
-}
 
 /* Floats of pack_nk's output for an [N, K] weight (0 for a table without packing). */
 static inline size_t seam_packed_floats(const seam_kernels *k, int N, int K) {

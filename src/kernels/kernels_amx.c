@@ -48,8 +48,6 @@ static void amx_init(void) {
     amx_table.pack_mr = AMX_MR;
     amx_table.pack_nk = amx_pack_nk;
     amx_table.matmul_packed = amx_matmul_packed;
-    amx_table.split_x = amx_split_x;
-    amx_table.matmul_split = amx_gemm_split;
 }
 
 const seam_kernels *seam_kernels_amx_table(void) {

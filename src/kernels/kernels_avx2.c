@@ -422,6 +422,6 @@ static void avx2_matmul_packed(const float *x, int T, const float *packed, int K
 const seam_kernels seam_kernels_avx2 = {
     "avx2", avx2_matmul_kn, avx2_matmul_nk, avx2_dot, avx2_axpy, avx2_scale, avx2_row_to_f32,
     avx2_activation, avx2_softmax, avx2_layernorm, avx2_attend, NULL, GEMM_NR, gemm_prepack_nk, avx2_matmul_packed, 0, 1, 0,
-    seam_transpose_generic, GEMM_MR, NULL, NULL,
+    seam_transpose_generic, GEMM_MR,
 };
 #endif

@@ -451,6 +451,6 @@ static void avx512_matmul_packed(const float *x, int T, const float *packed, int
 const seam_kernels seam_kernels_avx512 = {
     "avx512", avx512_matmul_kn, avx512_matmul_nk, avx512_dot, avx512_axpy, avx512_scale, avx512_row_to_f32,
     avx512_activation, avx512_softmax, avx512_layernorm, avx512_attend, avx512_matmul_qf, GEMM_NR, gemm_prepack_nk, avx512_matmul_packed, 0, 1, 0,
-    seam_transpose_generic, GEMM_MR, NULL, NULL,
+    seam_transpose_generic, GEMM_MR,
 };
 #endif

@@ -170,7 +170,6 @@ static void neon_row_to_f32(const seam_mat *W, int r, float *out) {
 
 const seam_kernels seam_kernels_neon = {
     "neon", neon_matmul_kn, neon_matmul_nk, neon_dot, neon_axpy, neon_scale, neon_row_to_f32,
-    seam_activation_scalar, seam_softmax, seam_layernorm_scalar, NULL, NULL, 0, NULL, NULL, 0, 1, 0, seam_transpose_generic, 0, NULL,
-    NULL,
+    seam_activation_scalar, seam_softmax, seam_layernorm_scalar, NULL, NULL, 0, NULL, NULL, 0, 1, 0, seam_transpose_generic, 0,
 };
 #endif

@@ -436,6 +436,6 @@ static void wasm_matmul_packed(const float *x, int T, const float *packed, int K
 const seam_kernels seam_kernels_wasm = {
     "wasm", wasm_matmul_kn, wasm_matmul_nk, wasm_dot, wasm_axpy, wasm_scale, wasm_row_to_f32,
     wasm_activation, wasm_softmax, wasm_layernorm, wasm_attend, NULL, GEMM_NR, gemm_prepack_nk, wasm_matmul_packed, 1, 1, 0,
-    wasm_transpose, GEMM_MR, NULL, NULL,
+    wasm_transpose, GEMM_MR,
 };
 #endif
