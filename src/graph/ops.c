@@ -156,7 +156,7 @@ typedef struct {
     int claim; /* nonzero: threads claim whole groups of panels from cols */
     int act;   /* applied to y after the product, or OP_NO_ACTIVATION */
     int rg;    /* row groups of the grid, where there are no claims */
-    int row_claim; /* nonzero: threads claim blocks of rows from rows, all columns each */
+    int row_claim; /* nonzero: threads claim blocks of rows (from rows), all columns each */
     seam_pool_queue cols, rows;
 } packed_job;
 
