@@ -204,9 +204,10 @@ static int tile_row_groups(int T, int N, int mr, int nr, int nth) {
 }
 
 /* Tile GEMMs of at least 2 * OP_TILE_CLAIM_ROWS rows a thread go by claims of whole rows,
- * at least this many (about 4 claims a thread), rather than by tile_row_groups' fixed grid:
- * a thread reads all of W once per claim, which at this size its tile work far outweighs,
- * and the threads of a machine whose cores run at different speeds end together. On the
+ * at least this many (2 to 4 claims a thread; whole row tiles), rather than by
+ * tile_row_groups' fixed grid: a thread reads all of W once per claim of up to 8 row tiles,
+ * which at this size its tile work far outweighs, and the threads of a machine whose cores
+ * run at different speeds end together. On the
  * device's 16 vCPUs, AMX ran 2.3 times slower on some threads than on others while all
  * were busy, and a fixed share waits for the slowest: MiniLM at batch 32 x 128 (4096 rows)
  * ran 1.20 times as fast with these claims at 16 threads (middle half of 55 interleaved
@@ -260,10 +261,11 @@ static void packed_worker(void *arg, int ith, int nth) {
 void op_matmul_packed(seam_pool *pool, const seam_kernels *k, const float *x, int T, const float *packed, int K, int N,
                       const float *b, float *y, int activation) {
     packed_job j = {k, x, T, packed, K, N, b, y, 0, activation, 1, 0, {0}, {0}};
-    int nth = seam_pool_size(pool);
-    if (k->packed_mr && nth > 1 && T >= 2 * nth * OP_TILE_CLAIM_ROWS) {
+    int nth = seam_pool_size(pool), mr = k->packed_mr;
+    int claim_rows = mr ? (OP_TILE_CLAIM_ROWS + mr - 1) / mr * mr : 0;
+    if (claim_rows && nth > 1 && T >= 2 * nth * claim_rows) {
         j.row_claim = 1;
-        seam_pool_queue_init(&j.rows, T, nth, OP_TILE_CLAIM_ROWS);
+        seam_pool_queue_init(&j.rows, T, nth, claim_rows);
         seam_pool_run(pool, packed_worker, &j);
         return;
     }

@@ -93,7 +93,8 @@ typedef struct {
     /* pack_nk rounds K up to a multiple of this (0 or 1: not at all). */
     int pack_kr;
     /* Nonzero: matmul_packed works in tiles of this many rows by pack_nr columns, 4 column
-     * tiles per pass (AMX), and threads share it by graph/ops.c's tile grid. */
+     * tiles per pass (AMX), and threads share it by graph/ops.c's tile grid, or by claims
+     * of whole rows where each thread has many. */
     int packed_mr;
     /* dst[c * ldd + r] = src[r * lds + c] for r < rows, c < cols (attention's K and V into
      * their per-head transposed layout). Every table has one: seam_transpose_generic where
