@@ -207,11 +207,11 @@ static int tile_row_groups(int T, int N, int mr, int nr, int nth) {
  * at least this many (2 to 4 claims a thread; whole row tiles), rather than by
  * tile_row_groups' fixed grid: a thread reads all of W once per claim of up to 8 row tiles,
  * which at this size its tile work far outweighs, and the threads of a machine whose cores
- * run at different speeds end together. On the
- * device's 16 vCPUs, AMX ran 2.3 times slower on some threads than on others while all
- * were busy, and a fixed share waits for the slowest: MiniLM at batch 32 x 128 (4096 rows)
- * ran 1.20 times as fast with these claims at 16 threads (middle half of 55 interleaved
- * rounds 1.09-1.30) and 1.44 times at 8 (device-xeon16-2026-12-07-split.md). */
+ * run at different speeds end together. On the device's 16 vCPUs, AMX ran 2.3 times slower
+ * on some threads than on others while all were busy, and a fixed share waits for the
+ * slowest: MiniLM at batch 32 x 128 (4096 rows) ran 1.20 times as fast with these claims
+ * at 16 threads (middle half of 55 interleaved rounds 1.09-1.30) and 1.44 times at 8
+ * (device-xeon16-2026-12-07-split.md). */
 #define OP_TILE_CLAIM_ROWS 64
 
 /* A block with an activation to follow is cut into calls of about OP_ACT_ROWS rows (a
@@ -269,11 +269,11 @@ void op_matmul_packed(seam_pool *pool, const seam_kernels *k, const float *x, in
         seam_pool_run(pool, packed_worker, &j);
         return;
     }
-    j.rg = k->packed_mr ? tile_row_groups(T, N, k->packed_mr, k->pack_nr, nth) : row_groups(T, N, nth);
+    j.rg = mr ? tile_row_groups(T, N, mr, k->pack_nr, nth) : row_groups(T, N, nth);
     if (nth > 1 && T >= OP_PACKED_CLAIM_MIN_T && j.rg == 1) {
         /* claims of whole panels (of 4 column tiles where the GEMM works in those) */
         j.claim = 1;
-        seam_pool_queue_init(&j.cols, N, nth, k->pack_nr * (k->packed_mr ? OP_TILE_GROUP : 1));
+        seam_pool_queue_init(&j.cols, N, nth, k->pack_nr * (mr ? OP_TILE_GROUP : 1));
     }
     seam_pool_run(pool, packed_worker, &j);
 }
