@@ -151,6 +151,45 @@ static inline __attribute__((always_inline)) void gemm_run(const gemm_tile_fn *t
     }
 }
 
+#ifndef GEMM_PO_KC /* overridable for tuning */
+#define GEMM_PO_KC 384
+#endif
+
+/* Pre-packed panels (GEMM_PACKED's), many rows: an alternative to gemm_run that a table
+ * opts into where it was measured. For each block of GEMM_MB rows and GEMM_PO_KC inputs, each
+ * panel's slice is run against every row tile of the block before the next panel, so the
+ * slice (24 KiB on AVX2) stays in L1 while the tiles' rows of x (GEMM_MR floats a step) stream from
+ * L2. Tile by tile, as gemm_run goes, the slice (2 * GEMM_NR floats a step) streamed from L2
+ * past a tile held in L1 instead. The first tile of a slice (stream_tiles) prefetches it
+ * from memory ahead of use; the others (tiles) find it in L1. On the Zen 3 VM's AVX2 table,
+ * MiniLM's four products ran 1.10-1.20 times as fast at 48 and 128 rows and 1.05-1.10 at
+ * 384, one thread; 1.07-1.24 in the column claims of 2 and 8 threads (.dev probe,
+ * interleaved; bench/results/vm-2026-12-07-zen3-panel-outer.md). Packing x k-major per
+ * tile as well (BLIS's A panels) gained as much alone but cost 10-35% inside column claims,
+ * which repack x for every claim. x's rows are read in place: the caller keeps gemm_run
+ * where they alias in L1 (gemm_rows_alias). */
+static inline __attribute__((always_inline)) void gemm_run_panel_outer(const gemm_tile_fn *stream_tiles,
+                                                                       const gemm_tile_fn *tiles, const float *x, int T,
+                                                                       const float *W, int K, size_t N, const float *b,
+                                                                       float *y, int n0, int n1) {
+    for (int m0 = 0; m0 < T; m0 += GEMM_MB) {
+        int m1 = T - m0 < GEMM_MB ? T : m0 + GEMM_MB;
+        for (int k0 = 0; k0 < K; k0 += GEMM_PO_KC) {
+            int kc = K - k0 < GEMM_PO_KC ? K - k0 : GEMM_PO_KC;
+            for (int n = n0; n < n1; n += GEMM_NR) {
+                int nv = n1 - n < GEMM_NR ? n1 - n : GEMM_NR;
+                const float *panel = W + ((size_t)(n / GEMM_NR) * (size_t)K + (size_t)k0) * GEMM_NR;
+                for (int t = m0; t < m1; t += GEMM_MR) {
+                    int rb = m1 - t < GEMM_MR ? m1 - t : GEMM_MR;
+                    gemm_tile_fn tile = t == m0 ? stream_tiles[rb - 1] : tiles[rb - 1];
+                    tile(x + (size_t)t * K + k0, (size_t)K, kc, panel, y + (size_t)t * N + n, N, k0 == 0,
+                         b ? b + n : NULL, nv);
+                }
+            }
+        }
+    }
+}
+
 /* W [N, K] (Linear layout, any dtype) as the panels GEMM_PACKED reads: panel p holds columns
  * p * GEMM_NR .. + GEMM_NR (zero past N), K rows of GEMM_NR floats. Done once per weight, it
  * takes packing out of every call, which at a few rows per thread costs as much as the

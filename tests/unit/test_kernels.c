@@ -127,6 +127,39 @@ TEST(test_kernels_matmul_matches_scalar) {
                     if (check_matmul_shape(Ts[ti], Ks[ki], Ns[ni], (seam_dtype)d, 1)) return;
 }
 
+/* Products of many rows take other loops than a few rows' (kernels_avx2.c: by panels over
+ * blocks of 48 rows and 384 inputs): several row blocks, k-blocks with a short last one, and
+ * column tails, against the scalar GEMM; and the bits must not depend on how rows are
+ * grouped (bert.c's batch of one and padded batch give the same rows the same bits), so
+ * all rows at once must equal 5 rows at a time. */
+TEST(test_kernels_packed_gemm_many_rows) {
+    const int shapes[][3] = {{100, 1000, 40}, {49, 385, 17}, {130, 64, 300}, {25, 768, 33}}; /* T, K, N */
+    for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++) {
+        int T = shapes[si][0], K = shapes[si][1], N = shapes[si][2];
+        if (check_matmul_shape(T, K, N, SEAM_DTYPE_F32, 0)) return;
+        seam_mat nk = {make_weights(SEAM_DTYPE_F32, N, K), SEAM_DTYPE_F32, N, K};
+        float *x = malloc((size_t)T * K * 4), *b = malloc((size_t)N * 4);
+        float *all = malloc((size_t)T * N * 4), *by5 = malloc((size_t)T * N * 4);
+        for (int i = 0; i < T * K; i++) x[i] = frand();
+        for (int i = 0; i < N; i++) b[i] = frand();
+        int bad = 0;
+        for (int s = 0; s < n_simd() && !bad; s++) {
+            const seam_kernels *k = simd_tables[s];
+            if (!k->pack_nk) continue;
+            float *P = aligned_alloc(64, (seam_packed_floats(k, N, K) * 4 + 63) / 64 * 64);
+            k->pack_nk(&nk, P);
+            k->matmul_packed(x, T, P, K, N, b, all, 0, N);
+            for (int t = 0; t < T; t += 5)
+                k->matmul_packed(x + (size_t)t * K, T - t < 5 ? T - t : 5, P, K, N, b, by5 + (size_t)t * N, 0, N);
+            if (memcmp(all, by5, (size_t)T * N * 4))
+                bad = test_fail(__FILE__, __LINE__, "%s packed T%d K%d N%d: other bits 5 rows at a time", k->name, T, K, N);
+            free(P);
+        }
+        free((void *)nk.data); free(x); free(b); free(all); free(by5);
+        if (bad) return;
+    }
+}
+
 /* Weights mapped from a file start wherever its header ends: at every element offset within
  * a cache line, so each table's head before its first aligned vector (decode's matvec, from
  * 256 columns) runs at every length, on rows that share an alignment (N = 64, 320) and rows
