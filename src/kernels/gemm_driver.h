@@ -158,16 +158,19 @@ static inline __attribute__((always_inline)) void gemm_run(const gemm_tile_fn *t
 /* Pre-packed panels (GEMM_PACKED's), many rows: an alternative to gemm_run that a table
  * opts into where it was measured. For each block of GEMM_MB rows and GEMM_PO_KC inputs, each
  * panel's slice is run against every row tile of the block before the next panel, so the
- * slice (24 KiB on AVX2) stays in L1 while the tiles' rows of x (GEMM_MR floats a step) stream from
- * L2. Tile by tile, as gemm_run goes, the slice (2 * GEMM_NR floats a step) streamed from L2
- * past a tile held in L1 instead. The first tile of a slice (stream_tiles) prefetches it
- * from memory ahead of use; the others (tiles) find it in L1. On the Zen 3 VM's AVX2 table,
- * MiniLM's four products ran 1.10-1.20 times as fast at 48 and 128 rows and 1.05-1.10 at
- * 384, one thread; 1.07-1.24 in the column claims of 2 and 8 threads (.dev probe,
- * interleaved; bench/results/vm-2026-12-07-zen3-panel-outer.md). Packing x k-major per
- * tile as well (BLIS's A panels) gained as much alone but cost 10-35% inside column claims,
- * which repack x for every claim. x's rows are read in place: the caller keeps gemm_run
- * where they alias in L1 (gemm_rows_alias). */
+ * slice (24 KiB on AVX2) stays in L1 while the tiles' rows of x (GEMM_MR floats a step)
+ * stream from L2. Tile by tile, as gemm_run goes, the panel (GEMM_NR floats a step, one
+ * cache line on AVX2) streamed from L2 past a tile held in L1 instead. The first tile of a
+ * slice (stream_tiles) prefetches GEMM_STREAM_AHEAD bytes ahead in the panel: the rest of
+ * the slice and, where the slice is the whole panel (K <= GEMM_PO_KC), the next panel's
+ * head; the others (tiles) find the slice in L1. On the Zen 3 VM's AVX2 table, MiniLM's four
+ * products ran 1.14-1.16 times as fast at 64-384 rows on one thread and 1.14-1.22 times in
+ * the column claims of 2 and 8 threads (a probe, not in the repository, interleaving the
+ * two orders; bench/results/vm-2026-12-07-zen3-panel-outer.md). Packing x k-major per tile
+ * on top (BLIS's A panels) did no better on one thread and cost 10-39% inside column
+ * claims, which pack x again for every claim. x's rows are read in place, so the caller
+ * keeps gemm_run, which copies them, where they alias in L1 (gemm_rows_alias: K a multiple
+ * of 1024; the guard comes from gemm_run's tiles, K = 512 was not measured here). */
 static inline __attribute__((always_inline)) void gemm_run_panel_outer(const gemm_tile_fn *stream_tiles,
                                                                        const gemm_tile_fn *tiles, const float *x, int T,
                                                                        const float *W, int K, size_t N, const float *b,

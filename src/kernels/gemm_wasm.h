@@ -4,9 +4,10 @@
  *   y[T, n0:n1] = x[T, K] @ B[K, n0:n1] (+ b)      B = W (Conv1D layout, W is [K, N])
  *                                                  or W^T (Linear layout, W is [N, K])
  *
- * For every panel of WG_NR = 8 output columns and every block of WG_KC inputs, the slice of
- * W is converted to f32 and packed k-major (pack[k][0..8)) once, into a buffer that stays in
- * L1/L2 while every WG_MR-row tile of x streams past it. A register tile holds WG_MR x 8
+ * For every block of WG_NC output columns and WG_KC inputs, W's slice is converted to f32
+ * and packed k-major (pack[k][0..8)) once, in panels of WG_NR = 8 columns, and each WG_MR-row
+ * tile of x runs against every panel of the block in turn (gemm_driver.h's gemm_run; for
+ * weights packed in advance and many rows, gemm_run_panel_outer). A register tile holds WG_MR x 8
  * accumulators (2 vectors per row), so each k costs WG_MR broadcasts and 2 vector loads per
  * 2 * WG_MR multiply-adds. Packing transposes the Linear layout, so one micro-kernel serves
  * both layouts and every dtype.

@@ -4,11 +4,13 @@
  *   y[T, n0:n1] = x[T, K] @ B[K, n0:n1] (+ b)      B = W (Conv1D layout, W is [K, N])
  *                                                  or W^T (Linear layout, W is [N, K])
  *
- * For every panel of GEMM_NR output columns and every block of GEMM_KC inputs, the slice of
- * W is converted to f32 and packed k-major into a small buffer that stays in L1 while every
- * GEMM_MR-row tile of x streams past it; a register tile of GEMM_MR x GEMM_NR accumulators
- * takes GEMM_MR broadcasts and 2 vector loads per 2 * GEMM_MR FMAs. Packing transposes the
- * Linear layout, so one micro-kernel serves both layouts and every dtype.
+ * For every block of GEMM_NC output columns and GEMM_KC inputs, W's slice is converted to
+ * f32 and packed k-major into panels of GEMM_NR columns (into L2), and each GEMM_MR-row
+ * tile of x, held in L1, runs against every panel of the block in turn (gemm_driver.h's
+ * gemm_run; for weights packed in advance and many rows, gemm_run_panel_outer turns that
+ * round). A register tile of GEMM_MR x GEMM_NR accumulators takes GEMM_MR broadcasts and 2
+ * vector loads per 2 * GEMM_MR FMAs. Packing transposes the Linear layout, so one
+ * micro-kernel serves both layouts and every dtype.
  *
  * The including file defines, before including this header:
  *   GV, GW          the f32 vector type and its lane count

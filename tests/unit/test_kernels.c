@@ -127,13 +127,15 @@ TEST(test_kernels_matmul_matches_scalar) {
                     if (check_matmul_shape(Ts[ti], Ks[ki], Ns[ni], (seam_dtype)d, 1)) return;
 }
 
-/* Products of many rows take other loops than a few rows' (kernels_avx2.c: by panels over
- * blocks of 48 rows and 384 inputs): several row blocks, k-blocks with a short last one, and
- * column tails, against the scalar GEMM; and the bits must not depend on how rows are
- * grouped (bert.c's batch of one and padded batch give the same rows the same bits), so
- * all rows at once must equal 5 rows at a time. */
+/* Products of many rows take other loops than a few rows' (kernels_avx2.c and
+ * kernels_wasm.c: by panels over blocks of 48 rows, 40 on WebAssembly, and 384 inputs;
+ * rows that alias in L1, K = 1024 here, go back to gemm_run): several row blocks, k-blocks
+ * with a short last one, and column tails, against the scalar GEMM; and the bits must not
+ * depend on how rows are grouped (bert.c's batch of one and padded batch give the same
+ * rows the same bits), so all rows at once must equal 5 rows at a time, with a bias and
+ * without. */
 TEST(test_kernels_packed_gemm_many_rows) {
-    const int shapes[][3] = {{100, 1000, 40}, {49, 385, 17}, {130, 64, 300}, {25, 768, 33}}; /* T, K, N */
+    const int shapes[][3] = {{100, 1000, 40}, {49, 385, 17}, {130, 64, 300}, {25, 768, 33}, {60, 1024, 40}}; /* T, K, N */
     for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++) {
         int T = shapes[si][0], K = shapes[si][1], N = shapes[si][2];
         if (check_matmul_shape(T, K, N, SEAM_DTYPE_F32, 0)) return;
@@ -148,11 +150,23 @@ TEST(test_kernels_packed_gemm_many_rows) {
             if (!k->pack_nk) continue;
             float *P = aligned_alloc(64, (seam_packed_floats(k, N, K) * 4 + 63) / 64 * 64);
             k->pack_nk(&nk, P);
-            k->matmul_packed(x, T, P, K, N, b, all, 0, N);
-            for (int t = 0; t < T; t += 5)
-                k->matmul_packed(x + (size_t)t * K, T - t < 5 ? T - t : 5, P, K, N, b, by5 + (size_t)t * N, 0, N);
-            if (memcmp(all, by5, (size_t)T * N * 4))
-                bad = test_fail(__FILE__, __LINE__, "%s packed T%d K%d N%d: other bits 5 rows at a time", k->name, T, K, N);
+            for (int with_bias = 1; with_bias >= 0 && !bad; with_bias--) {
+                const float *bias = with_bias ? b : NULL;
+                k->matmul_packed(x, T, P, K, N, bias, all, 0, N);
+                for (int t = 0; t < T; t += 5)
+                    k->matmul_packed(x + (size_t)t * K, T - t < 5 ? T - t : 5, P, K, N, bias, by5 + (size_t)t * N, 0, N);
+                if (memcmp(all, by5, (size_t)T * N * 4))
+                    bad = test_fail(__FILE__, __LINE__, "%s packed T%d K%d N%d bias %d: other bits 5 rows at a time", k->name, T, K,
+                                    N, with_bias);
+                for (int i = 0; i < T * N && !bad && !with_bias; i++) {
+                    int t = i / N, n = i % N;
+                    double want = 0;
+                    for (int kk = 0; kk < K; kk++) want += (double)x[(size_t)t * K + kk] * ((const float *)nk.data)[(size_t)n * K + kk];
+                    if (fabs(all[i] - want) > 1e-4 * (1 + fabs(want)))
+                        bad = test_fail(__FILE__, __LINE__, "%s packed T%d K%d N%d without bias: [%d, %d] %g vs %g", k->name, T, K,
+                                        N, t, n, all[i], want);
+                }
+            }
             free(P);
         }
         free((void *)nk.data); free(x); free(b); free(all); free(by5);
