@@ -256,19 +256,24 @@ static void avx2_activation(int activation, float *x, int n) {
 }
 
 /* exp8 clamps its input at -87; lanes below that are set to exactly 0 so masked
- * (-INFINITY) keys drop out as they do in the scalar version. The tail goes through a
- * -INFINITY-padded copy. */
+ * (-INFINITY) keys drop out as they do in the scalar version. A tail goes through a
+ * -INFINITY-padded copy; rows of whole vectors (attention at 16, 128 keys) skip it, which
+ * was an exp8 and a scalar loop per row: 1.21 -> 1.00 ns an element at 128 keys, 3.15 ->
+ * 2.18 at 16 (Zen 3 VM), the same bits. */
 static void avx2_softmax(float *x, int n) {
-    int body = n / 8 * 8;
+    int body = n / 8 * 8, has_tail = body < n;
     float tail[8];
-    for (int j = 0; j < 8; j++) tail[j] = body + j < n ? x[body + j] : -INFINITY;
-    __m256 mx = _mm256_loadu_ps(tail);
+    __m256 mx = _mm256_set1_ps(-INFINITY);
+    if (has_tail) {
+        for (int j = 0; j < 8; j++) tail[j] = body + j < n ? x[body + j] : -INFINITY;
+        mx = _mm256_loadu_ps(tail);
+    }
     for (int i = 0; i < body; i += 8) mx = _mm256_max_ps(mx, _mm256_loadu_ps(x + i));
     __m128 h = _mm_max_ps(_mm256_castps256_ps128(mx), _mm256_extractf128_ps(mx, 1));
     h = _mm_max_ps(h, _mm_movehl_ps(h, h));
     h = _mm_max_ss(h, _mm_movehdup_ps(h));
     __m256 top = _mm256_set1_ps(_mm_cvtss_f32(h)), floor = _mm256_set1_ps(-87.0f), sum = _mm256_setzero_ps();
-    for (int i = 0; i <= body; i += 8) {
+    for (int i = 0; i < body + 8 * has_tail; i += 8) {
         float *p = i < body ? x + i : tail;
         __m256 d = _mm256_sub_ps(_mm256_loadu_ps(p), top);
         __m256 e = _mm256_and_ps(exp8(d), _mm256_cmp_ps(d, floor, _CMP_GE_OQ));
@@ -320,8 +325,12 @@ static void avx2_layernorm(const float *x, const float *w, const float *b, float
 AI __m256i tail8(int n) { return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)); }
 
 /* Output components d0 .. d0 + 8 NV of R rows from V in rows (NV <= 2), as in
- * kernels_avx512.c; a component tail past D goes through a masked load and store. */
-AI void attend_out_rows(const seam_attend_tile *a, const int R, const int NV, int d0, int nmax, size_t lds) {
+ * kernels_avx512.c; a component tail past D (whole == 0) goes through masked loads and
+ * stores. Whole blocks do not: on the Zen 3 VM, the masked forms (here and in
+ * attend_scores16) made MiniLM's attention 1.23-1.29 times as slow at 128 tokens and 1.17
+ * at 12, for the same bits (bench/results/vm-2026-12-07-zen3-attention.md). */
+AI void attend_out_rows(const seam_attend_tile *a, const int R, const int NV, const int whole, int d0, int nmax,
+                        size_t lds) {
     int dw = a->D - d0;
     __m256i mk[2];
     __m256 acc[SEAM_ATTEND_ROWS][2];
@@ -331,15 +340,47 @@ AI void attend_out_rows(const seam_attend_tile *a, const int R, const int NV, in
     for (int i = 0; i < nmax; i++) {
         const float *vr = a->v + (size_t)i * a->ldv + d0;
         __m256 v[2];
-        _Pragma("GCC unroll 2") for (int j = 0; j < NV; j++) v[j] = _mm256_maskload_ps(vr + 8 * j, mk[j]);
+        _Pragma("GCC unroll 2") for (int j = 0; j < NV; j++)
+            v[j] = whole ? _mm256_loadu_ps(vr + 8 * j) : _mm256_maskload_ps(vr + 8 * j, mk[j]);
         _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) {
             __m256 p = _mm256_broadcast_ss(a->scores + (size_t)r * lds + (size_t)i);
             _Pragma("GCC unroll 2") for (int j = 0; j < NV; j++) acc[r][j] = _mm256_fmadd_ps(p, v[j], acc[r][j]);
         }
     }
     _Pragma("GCC unroll 4") for (int r = 0; r < R; r++)
-        _Pragma("GCC unroll 2") for (int j = 0; j < NV; j++)
-            _mm256_maskstore_ps(a->out + (size_t)r * a->ldo + (size_t)(d0 + 8 * j), mk[j], acc[r][j]);
+        _Pragma("GCC unroll 2") for (int j = 0; j < NV; j++) {
+            float *o = a->out + (size_t)r * a->ldo + (size_t)(d0 + 8 * j);
+            if (whole) _mm256_storeu_ps(o, acc[r][j]);
+            else _mm256_maskstore_ps(o, mk[j], acc[r][j]);
+        }
+}
+
+/* Scores of R rows against keys i .. i + 16 (whole: all 16 there; else masked loads and
+ * stores for the last keys), scaled, into the scores rows. */
+AI void attend_scores16(const seam_attend_tile *a, const int R, const int whole, int i, int nmax, size_t lds) {
+    __m256i m0 = tail8(nmax - i), m1 = tail8(nmax - i - 8);
+    __m256 s0[SEAM_ATTEND_ROWS], s1[SEAM_ATTEND_ROWS], sc = _mm256_set1_ps(a->scale);
+    _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) s0[r] = s1[r] = _mm256_setzero_ps();
+    for (int d = 0; d < a->D; d++) {
+        const float *row = a->kt + (size_t)d * a->ld + i;
+        __m256 k0 = whole ? _mm256_loadu_ps(row) : _mm256_maskload_ps(row, m0);
+        __m256 k1 = whole ? _mm256_loadu_ps(row + 8) : _mm256_maskload_ps(row + 8, m1);
+        _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) {
+            __m256 qd = _mm256_broadcast_ss(a->q + (size_t)r * a->ldq + (size_t)d);
+            s0[r] = _mm256_fmadd_ps(qd, k0, s0[r]);
+            s1[r] = _mm256_fmadd_ps(qd, k1, s1[r]);
+        }
+    }
+    _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) {
+        float *p = a->scores + (size_t)r * lds + i;
+        if (whole) {
+            _mm256_storeu_ps(p, _mm256_mul_ps(s0[r], sc));
+            _mm256_storeu_ps(p + 8, _mm256_mul_ps(s1[r], sc));
+        } else {
+            _mm256_maskstore_ps(p, m0, _mm256_mul_ps(s0[r], sc));
+            _mm256_maskstore_ps(p + 8, m1, _mm256_mul_ps(s1[r], sc));
+        }
+    }
 }
 
 /* The tile with its row count fixed at compile time (see kernels_avx512.c): scores for 16
@@ -350,32 +391,18 @@ AI void attend_out_rows(const seam_attend_tile *a, const int R, const int NV, in
 AI void attend_rows(const seam_attend_tile *a, const int R) {
     int D = a->D, nmax = a->n + (a->causal ? R - 1 : 0);
     size_t lds = (size_t)(a->n + a->R), ld = a->ld;
-    __m256 sc = _mm256_set1_ps(a->scale);
     for (int i = 0; i < nmax; i += 16) {
-        int full = nmax - i >= 16;
-        __m256i m0 = tail8(nmax - i), m1 = tail8(nmax - i - 8);
-        __m256 s0[SEAM_ATTEND_ROWS], s1[SEAM_ATTEND_ROWS];
-        _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) s0[r] = s1[r] = _mm256_setzero_ps();
-        for (int d = 0; d < D; d++) {
-            const float *row = a->kt + (size_t)d * ld + i;
-            __m256 k0 = full ? _mm256_loadu_ps(row) : _mm256_maskload_ps(row, m0);
-            __m256 k1 = full ? _mm256_loadu_ps(row + 8) : _mm256_maskload_ps(row + 8, m1);
-            _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) {
-                __m256 qd = _mm256_set1_ps(a->q[(size_t)r * a->ldq + (size_t)d]);
-                s0[r] = _mm256_fmadd_ps(qd, k0, s0[r]);
-                s1[r] = _mm256_fmadd_ps(qd, k1, s1[r]);
-            }
-        }
-        _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) {
-            _mm256_maskstore_ps(a->scores + (size_t)r * lds + i, m0, _mm256_mul_ps(s0[r], sc));
-            _mm256_maskstore_ps(a->scores + (size_t)r * lds + i + 8, m1, _mm256_mul_ps(s1[r], sc));
-        }
+        if (nmax - i >= 16) attend_scores16(a, R, 1, i, nmax, lds);
+        else attend_scores16(a, R, 0, i, nmax, lds);
     }
     seam_attend_probs(a, nmax, lds, avx2_softmax);
     if (a->v) {
         for (int d0 = 0; d0 < D; d0 += 16) {
-            if (D - d0 > 8) attend_out_rows(a, R, 2, d0, nmax, lds);
-            else attend_out_rows(a, R, 1, d0, nmax, lds);
+            int dw = D - d0;
+            if (dw >= 16) attend_out_rows(a, R, 2, 1, d0, nmax, lds);
+            else if (dw > 8) attend_out_rows(a, R, 2, 0, d0, nmax, lds);
+            else if (dw == 8) attend_out_rows(a, R, 1, 1, d0, nmax, lds);
+            else attend_out_rows(a, R, 1, 0, d0, nmax, lds);
         }
         return;
     }

@@ -347,7 +347,7 @@ TEST(test_kernels_attend_matches_generic) {
         for (int i = 0; i < LD; i++) vrows[i * QLD + d] = vt[d * LD + i];
     for (int i = 0; i < SEAM_ATTEND_ROWS * QLD; i++) q[i] = frand();
     for (int i = 0; i < LD; i++) mask[i] = i % 5 != 3;
-    const int Ds[] = {1, 3, 16, 64, 67}, ns_keys[] = {1, 2, 7, 15, 16, 17, 31, 33, 64, 65, 129, 146};
+    const int Ds[] = {1, 3, 8, 13, 16, 24, 45, 64, 67}, ns_keys[] = {1, 2, 7, 15, 16, 17, 31, 33, 64, 65, 129, 146};
     int ns = n_simd();
     for (size_t di = 0; di < sizeof Ds / sizeof *Ds; di++)
         for (size_t ni = 0; ni < sizeof ns_keys / sizeof *ns_keys; ni++)
