@@ -193,6 +193,18 @@ static inline __attribute__((always_inline)) void gemm_run_panel_outer(const gem
     }
 }
 
+/* A product of pre-packed panels for a table that has opted into gemm_run_panel_outer: by
+ * panels from more than 4 register tiles of rows on, where x's rows do not alias in L1;
+ * else gemm_run, streaming the panels (stream_tiles). */
+static inline __attribute__((always_inline)) void gemm_run_prepacked(const gemm_tile_fn *stream_tiles,
+                                                                     const gemm_tile_fn *tiles, const float *x, int T,
+                                                                     const float *W, int K, size_t N, const float *b,
+                                                                     float *y, int n0, int n1) {
+    if (T > 4 * GEMM_MR && !gemm_rows_alias(K, GEMM_MR))
+        gemm_run_panel_outer(stream_tiles, tiles, x, T, W, K, N, b, y, n0, n1);
+    else gemm_run(stream_tiles, x, T, W, SEAM_DTYPE_F32, GEMM_PACKED, K, N, b, y, n0, n1);
+}
+
 /* W [N, K] (Linear layout, any dtype) as the panels GEMM_PACKED reads: panel p holds columns
  * p * GEMM_NR .. + GEMM_NR (zero past N), K rows of GEMM_NR floats. Done once per weight, it
  * takes packing out of every call, which at a few rows per thread costs as much as the

@@ -443,9 +443,7 @@ static void avx2_attend(const seam_attend_tile *a) {
 
 static void avx2_matmul_packed(const float *x, int T, const float *packed, int K, int N, const float *b, float *y, int n0,
                              int n1) {
-    if (T > 4 * GEMM_MR && !gemm_rows_alias(K, GEMM_MR))
-        gemm_run_panel_outer(gemm_stream_tiles, gemm_tiles, x, T, packed, K, (size_t)N, b, y, n0, n1);
-    else gemm_run(gemm_stream_tiles, x, T, packed, SEAM_DTYPE_F32, GEMM_PACKED, K, (size_t)N, b, y, n0, n1);
+    gemm_run_prepacked(gemm_stream_tiles, gemm_tiles, x, T, packed, K, (size_t)N, b, y, n0, n1);
 }
 
 const seam_kernels seam_kernels_avx2 = {

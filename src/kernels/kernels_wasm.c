@@ -427,9 +427,7 @@ static void wasm_transpose(const float *src, size_t lds, int rows, int cols, flo
 static void wasm_matmul_packed(const float *x, int T, const float *packed, int K, int N, const float *b, float *y, int n0,
                                int n1) {
     /* by panels (gemm_run_panel_outer): 1.04-1.08x at 64-384 rows under node on the Zen 3 VM */
-    if (T > 4 * GEMM_MR && !gemm_rows_alias(K, GEMM_MR))
-        gemm_run_panel_outer(wg_tiles, wg_tiles, x, T, packed, K, (size_t)N, b, y, n0, n1);
-    else gemm_run(wg_tiles, x, T, packed, SEAM_DTYPE_F32, GEMM_PACKED, K, (size_t)N, b, y, n0, n1);
+    gemm_run_prepacked(wg_tiles, wg_tiles, x, T, packed, K, (size_t)N, b, y, n0, n1);
 }
 
 /* No matmul_qf: without FMA, the f32 GEMM on dequantised q8 panels (12.6 GMAC/s on GPT-2's
