@@ -104,9 +104,7 @@ static int keep_owned(bert_model *m, void *p) {
     return 1;
 }
 
-/* BertModel.save_pretrained writes bare names; checkpoints of BertFor* heads and some
- * hub uploads carry the "bert." prefix. */
-static const st_tensor *find_tensor(const bert_model *m, const char *name) {
+static const st_tensor *find_named(const bert_model *m, const char *name) {
     char prefixed[256];
     snprintf(prefixed, sizeof prefixed, "bert.%s", name);
     for (size_t i = 0; i < m->n_files; i++) {
@@ -115,6 +113,21 @@ static const st_tensor *find_tensor(const bert_model *m, const char *name) {
         if (t) return t;
     }
     return NULL;
+}
+
+/* BertModel.save_pretrained writes bare names; checkpoints of BertFor* heads and some
+ * hub uploads carry the "bert." prefix. Checkpoints converted from the original
+ * TensorFlow BERT (bert-base-uncased's among them) name LayerNorm's parameters gamma and
+ * beta, which transformers renames to weight and bias when it loads them. */
+static const st_tensor *find_tensor(const bert_model *m, const char *name) {
+    const st_tensor *t = find_named(m, name);
+    const char *ln = strstr(name, "LayerNorm.");
+    if (t || !ln) return t;
+    const char *param = ln + strlen("LayerNorm."), *alias = !strcmp(param, "weight") ? "gamma" : !strcmp(param, "bias") ? "beta" : NULL;
+    if (!alias) return NULL;
+    char legacy[256];
+    snprintf(legacy, sizeof legacy, "%.*s%s", (int)(param - name), name, alias);
+    return find_named(m, legacy);
 }
 
 static seam_status check_tensor(const st_tensor *t, const char *name, int n_dims, int64_t d0, int64_t d1, seam_dtype *dt,

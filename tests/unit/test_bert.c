@@ -509,8 +509,9 @@ TEST(test_bert_plain_folder) {
     ref_close(&r);
 }
 
-/* Rewrites model.safetensors with every key prefixed by "bert.", matrices as F16 and
- * vectors as BF16, to exercise both conversions and the prefixed names. */
+/* Rewrites model.safetensors with every key prefixed by "bert.", LayerNorm's weight and bias
+ * named gamma and beta (as in bert-base-uncased, converted from TensorFlow), matrices as F16
+ * and vectors as BF16, to exercise both conversions and both kinds of names. */
 static int write_f16_prefixed(const char *path) {
     st_file f;
     seam_error err = {0};
@@ -520,9 +521,11 @@ static int write_f16_prefixed(const char *path) {
     hl += (size_t)snprintf(hdr + hl, cap - hl, "{");
     for (size_t i = 0; i < f.n_tensors; i++) {
         const st_tensor *t = &f.tensors[i];
-        size_t bytes = (size_t)t->n_elems * 2;
-        hl += (size_t)snprintf(hdr + hl, cap - hl, "%s\"bert.%s\": {\"dtype\": \"%s\", \"shape\": [", i ? ", " : "", t->name,
-                               t->n_dims == 1 ? "BF16" : "F16");
+        size_t bytes = (size_t)t->n_elems * 2, len = strlen(t->name);
+        const char *ln = strstr(t->name, "LayerNorm."), *legacy = !ln ? NULL : !strcmp(ln, "LayerNorm.weight") ? "gamma" : "beta";
+        if (legacy) len = (size_t)(ln - t->name) + strlen("LayerNorm.");
+        hl += (size_t)snprintf(hdr + hl, cap - hl, "%s\"bert.%.*s%s\": {\"dtype\": \"%s\", \"shape\": [", i ? ", " : "", (int)len,
+                               t->name, legacy ? legacy : "", t->n_dims == 1 ? "BF16" : "F16");
         for (int d = 0; d < t->n_dims; d++) hl += (size_t)snprintf(hdr + hl, cap - hl, "%s%lld", d ? ", " : "", (long long)t->shape[d]);
         hl += (size_t)snprintf(hdr + hl, cap - hl, "], \"data_offsets\": [%zu, %zu]}", data, data + bytes);
         data += bytes;
