@@ -522,7 +522,8 @@ static int write_f16_prefixed(const char *path) {
     for (size_t i = 0; i < f.n_tensors; i++) {
         const st_tensor *t = &f.tensors[i];
         size_t bytes = (size_t)t->n_elems * 2, len = strlen(t->name);
-        const char *ln = strstr(t->name, "LayerNorm."), *legacy = !ln ? NULL : !strcmp(ln, "LayerNorm.weight") ? "gamma" : "beta";
+        const char *ln = strstr(t->name, "LayerNorm."), *legacy = NULL;
+        if (ln) legacy = !strcmp(ln, "LayerNorm.weight") ? "gamma" : !strcmp(ln, "LayerNorm.bias") ? "beta" : NULL;
         if (legacy) len = (size_t)(ln - t->name) + strlen("LayerNorm.");
         hl += (size_t)snprintf(hdr + hl, cap - hl, "%s\"bert.%.*s%s\": {\"dtype\": \"%s\", \"shape\": [", i ? ", " : "", (int)len,
                                t->name, legacy ? legacy : "", t->n_dims == 1 ? "BF16" : "F16");
