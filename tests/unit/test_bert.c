@@ -127,6 +127,18 @@ TEST(test_bert_wordpiece_details) {
     CHECK(wp_encode(t, "a\xff\xc3 b", 5, 0, 0, ids, 256, &n, NULL, &err) == SEAM_OK && n == 2);
     /* Hangul decomposes into jamo under strip_accents (NFD), as the reference does */
     CHECK(wp_encode(t, "\xed\x95\x9c", 3, 0, 0, ids, 256, &n, NULL, &err) == SEAM_OK && n >= 1);
+    /* The six code points whose general category changed after Unicode 8.0 act on their 8.0
+     * category, as in Hugging Face tokenizers (ids from it): U+166D punctuation, U+1734 an
+     * accent, U+1885, U+1886 and U+A9BD kept (here [UNK]), U+111C9 punctuation. */
+    static const struct { const char *text; int n; int32_t ids[4]; } v8[] = {
+        {"a\xe1\x99\xad", 4, {101, 1037, 100, 102}}, {"\xe1\x9c\xb4", 2, {101, 102}},
+        {"\xe1\xa2\x85", 3, {101, 100, 102}}, {"\xe1\xa2\x86", 3, {101, 100, 102}},
+        {"\xea\xa6\xbd", 3, {101, 100, 102}}, {"\xf0\x91\x87\x89", 3, {101, 100, 102}}};
+    for (size_t i = 0; i < sizeof v8 / sizeof *v8; i++) {
+        CHECK(wp_encode(t, v8[i].text, strlen(v8[i].text), 1, 0, ids, 256, &n, NULL, &err) == SEAM_OK);
+        CHECKF(n == (size_t)v8[i].n && !memcmp(ids, v8[i].ids, n * sizeof *ids), "case %zu: %zu ids, first %d %d", i, n, ids[0],
+               n > 1 ? ids[1] : -1);
+    }
     wp_close(t);
 }
 
